@@ -1,0 +1,50 @@
+# nvpolicy — the two commands a fresh clone needs: `make render ENV=prod` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NVPOLICY := $(BIN)/nvpolicy
+ENV ?= prod
+
+# NAMESPACE is honoured only when given on the make command line, never from the
+# shell's environment, so an exported NAMESPACE cannot silently retarget prod.
+ifeq ($(origin NAMESPACE),command line)
+SET_NAMESPACE := --set namespace=$(NAMESPACE)
+endif
+
+.PHONY: install render render-all validate lint diff publish test check bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+render: install
+	$(NVPOLICY) render --env $(ENV) $(SET_NAMESPACE)
+
+render-all: install
+	@for env in $$(ls environments | sed -n 's/\.yaml$$//p'); do \
+	  $(NVPOLICY) render --env $$env || exit $$?; done
+
+test: install
+	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/ruff check compiler tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf rendered .pytest_cache .mypy_cache .ruff_cache
+
+lint: install
+	$(NVPOLICY) lint --env $(ENV) $(SET_NAMESPACE)
+
+BASE ?= origin/main
+diff: install
+	$(NVPOLICY) diff --env $(ENV) --base $(BASE)
+
+DEPLOY_REPO ?= ../deploy
+publish: install
+	$(NVPOLICY) publish --env $(ENV) --repo $(DEPLOY_REPO)

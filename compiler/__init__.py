@@ -1,0 +1,5 @@
+"""nvpolicy: compile one environment-neutral NeuVector policy source into validated CRs per environment."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

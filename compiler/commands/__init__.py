@@ -1,0 +1,1 @@
+"""CLI commands, one module each; only this layer prints."""

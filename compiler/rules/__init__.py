@@ -1,0 +1,77 @@
+"""The controller's import checks and the environment guardrails, one module per rule.
+
+A rule module defines ``ID`` (kebab-case), ``LEVEL`` (its default: error, warning or info),
+``DESCRIPTION`` (one line, used as SARIF help text) and ``check(objects, context)`` yielding
+:class:`Hit` values; its docstring carries a PASS and a FAIL example. Adding a rule is adding
+a module and naming it in ``RULE_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import Any, Protocol
+
+from compiler.model import Finding, Path, RenderedObject
+
+# Import checks: what NeuVector's controller rejects. `render` refuses output that fails any of them.
+IMPORT_CHECKS: tuple[str, ...] = (
+    "duplicate_object",
+    "target_domain",
+)
+RULE_MODULES: tuple[str, ...] = IMPORT_CHECKS
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule reports; the runner adds the level and turns the path into a source location."""
+
+    obj: RenderedObject
+    path: Path
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may know beyond the objects: the rule's options and, for lint, the environment."""
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    environment: Any = None
+
+
+class RuleModule(Protocol):
+    ID: str
+    LEVEL: str
+    DESCRIPTION: str
+
+    def check(self, objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]: ...
+
+
+@cache
+def load_rules(names: tuple[str, ...] = RULE_MODULES) -> tuple[ModuleType, ...]:
+    return tuple(importlib.import_module(f"compiler.rules.{name}") for name in names)
+
+
+def run_rules(
+    objects: Sequence[RenderedObject],
+    rules: Iterable[ModuleType],
+    *,
+    levels: Mapping[str, str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    environment: Any = None,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules:
+        level = (levels or {}).get(rule.ID, rule.LEVEL)
+        if level == "off":
+            continue
+        context = RuleContext((options or {}).get(rule.ID, {}), environment)
+        for hit in rule.check(objects, context):
+            findings.append(
+                Finding(hit.obj.locate(hit.path), level, hit.message, rule.ID, hit.obj.id, hit.path, hit.hint)
+            )
+    return findings

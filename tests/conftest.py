@@ -1,0 +1,74 @@
+"""Shared test helpers: the real installed command, throwaway projects, the reference material."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO.parent / "shared" / "reference"
+CRD_FILE = REFERENCE / "neuvector-crds.yaml"
+EXAMPLES = REFERENCE / "examples"
+NVPOLICY = Path(sys.executable).parent / "nvpolicy"
+
+
+def run_nvpolicy(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``nvpolicy`` console script as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if k != "NVPOLICY_DEBUG"}
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [str(NVPOLICY), *args], cwd=cwd or REPO, env=full_env, input=input,
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file below root, by relative path; the way tests compare whole output trees."""
+    if not root.exists():
+        return {}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def nvpolicy() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_nvpolicy
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
+    """A fresh project dir made of the given files (paths relative to the project)."""
+
+    def make(files: Mapping[str, str]) -> Path:
+        return write_tree(tmp_path / "project", files)
+
+    return make
+
+
+@pytest.fixture
+def example_project(tmp_path: Path) -> Path:
+    """A copy of the bundled example (policies/ and environments/)."""
+    import shutil
+
+    target = tmp_path / "example"
+    for folder in ("policies", "environments"):
+        shutil.copytree(REPO / folder, target / folder)
+    return target

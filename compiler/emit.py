@@ -119,7 +119,8 @@ def object_path(object_id: ObjectId) -> str:
     """
     kind = _safe(object_id.kind.lower())
     name = _safe(object_id.name) or "unnamed"
-    folder = "_cluster" if object_id.kind in CLUSTER_KINDS or not object_id.namespace else _safe(object_id.namespace)
+    cluster = object_id.kind in CLUSTER_KINDS or not object_id.namespace
+    folder = "_cluster" if cluster else (_safe(object_id.namespace) or "_namespace")
     return f"{folder}/{kind}-{name}.yaml"
 
 

@@ -88,11 +88,12 @@ def test_bundled_make_render_uses_namespace_only_from_command_line(tmp_path: Pat
     shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", "rendered", ".venv", "tests", "*.egg-info"))
     (copy / ".venv").symlink_to(REPO / ".venv")
     base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    exported = subprocess.run(["make", "-s", "-o", ".venv/.installed", "render", "ENV=dev"], cwd=copy, capture_output=True, text=True,
+    make = ["make", "-s", "-o", ".venv/.installed", "render", "ENV=dev"]
+    exported = subprocess.run(make, cwd=copy, capture_output=True, text=True,
                               env={**base, "NAMESPACE": "prod-hijack"}, check=False)
     assert exported.returncode == 0, exported.stderr
     assert (copy / "rendered" / "dev" / "dev").is_dir()
-    given = subprocess.run(["make", "-s", "-o", ".venv/.installed", "render", "ENV=dev", "NAMESPACE=feature-6293"], cwd=copy,
+    given = subprocess.run([*make, "NAMESPACE=feature-6293"], cwd=copy,
                            capture_output=True, text=True, env=base, check=False)
     assert given.returncode == 0, given.stderr
     assert sorted(p.name for p in (copy / "rendered" / "dev").iterdir()) == ["feature-6293", "kustomization.yaml"]

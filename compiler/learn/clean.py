@@ -1,10 +1,14 @@
 """The normalisations an import applies to every exported object, before any lifting.
 
-They drop what NeuVector writes on export but that carries no policy: ``null`` or empty
-sections and lists, ``status`` and the metadata the API server adds (``kubectl get -o yaml``), ``comment: ""``, ``original_name: ""``, ``priority: 0``, ``allow_update: false``, ``policymode:
-null``, dlp/waf stubs without settings, and the ``namespace`` of cluster-scoped kinds
-(``""`` or ``default`` in exports; the API server has no namespace for them). The
-``process_profile`` baseline is kept. Listed in the README as the documented normalisations.
+They drop what NeuVector writes on export but that carries no policy:
+
+- ``null`` or empty sections and lists, ``policymode: null``;
+- ``comment: ""``, ``original_name: ""``, ``priority: 0``, ``allow_update: false``;
+- dlp/waf stubs without settings;
+- ``status`` and the metadata the API server adds (``kubectl get -o yaml``);
+- the ``namespace`` of cluster-scoped kinds (``""`` or ``default`` in exports).
+
+The ``process_profile`` baseline is kept. The README lists these as the documented normalisations.
 """
 
 from __future__ import annotations

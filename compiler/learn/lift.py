@@ -127,9 +127,7 @@ class PeerRegistry:
     def bind_port(self, peer: str, port: int) -> bool:
         """Give the peer its port; False if it already has another (the caller then locks literally)."""
         binding = self.bindings[peer]
-        if binding.setdefault("port", port) != port:
-            return False
-        return True
+        return bool(binding.setdefault("port", port) == port)
 
 
 @dataclass
@@ -264,7 +262,7 @@ def _lift_object(obj: dict[str, Any], namespace: str, mode: str | None, registry
     service = learned_service(target.get("selector"), namespace)
     if service is not None:
         target["selector"] = f'{{{{ service("{service}") }}}}'
-        report.placeholders.append(f"{identity}: target {{{{ service('{service}') }}}}")
+        report.placeholders.append(f"{identity}: target {{{{ service(\"{service}\") }}}}")
         if target.get("policymode") == mode:
             target["policymode"] = POLICY_MODE
         elif "policymode" in target:
@@ -284,7 +282,7 @@ def _lift_object(obj: dict[str, Any], namespace: str, mode: str | None, registry
             peer = lift_peer_selector(rule.get("selector"), namespace, registry, report, where)
             rule["selector"] = peer.selector
             if peer.peer is not None:
-                report.placeholders.append(f"{where}: peer {peer_group} -> {{{{ peer('{peer.peer}') }}}}")
+                report.placeholders.append(f"{where}: peer {peer_group} -> {{{{ peer(\"{peer.peer}\") }}}}")
             lock_rule_ports(rule, direction, target_group, peer_group, peer, registry, observed, report, where)
             if is_positional(old):
                 rule["name"] = rule_name(direction, target_short, peer.short, taken)

@@ -13,7 +13,8 @@ import yaml
 from tests.conftest import run_nvpolicy, write_tree
 from tests.import_helpers import SEED_EXPORT, export_items, normalised, rendered_objects, selector_key, traffic
 
-QA_ENV = "namespace: qa-namespace\npolicy_mode: Monitor\npeers:\n  postgres: {service: postgres, namespace: qa-db, port: 5432}\n"
+QA_ENV = ("namespace: qa-namespace\npolicy_mode: Monitor\n"
+          "peers:\n  postgres: {service: postgres, namespace: qa-db, port: 5432}\n")
 PROD_ENV = ("namespace: orders-prod\npolicy_mode: Protect\n"
             "peers:\n  postgres: {address: url-to-my-external-db.com, port: 5432}\n")
 

@@ -111,3 +111,16 @@ def test_merge_object_plans_on_plain_data() -> None:
     assert plan.additions == {"egress": [{**rule, "selector": "t", "name": "a-to-b"}]}
     clash = merge_object({"spec": {"egress": [{**rule, "selector": "x"}]}}, {"spec": {"egress": [rule]}})
     assert clash.additions["egress"][0]["name"] == "a-to-b-imported"
+
+
+def test_merge_into_the_hand_written_example_keeps_its_style(example_project: Path) -> None:
+    orders = example_project / "policies" / "orders.yaml"
+    before = orders.read_text(encoding="utf-8")
+    result = run_nvpolicy("-C", str(example_project), "import", str(SEED_EXPORT), "-n", NS, "--merge")
+    assert result.returncode == 1  # the example's postgres policy has its own when:, reported as a conflict
+    # service('orders') by hand and service("orders") imported are one selector, not a conflict.
+    assert "spec.target differs" not in result.stdout
+    assert "postgres.yaml: NvSecurityRule nv.postgres.{{ namespace }}: when differs" in result.stdout
+    after = orders.read_text(encoding="utf-8")
+    assert after.startswith(before.split("  process:\n")[0])  # comments, flow style and quotes untouched
+    assert "    - name: orders-to-postgres\n      action: allow\n" in after  # its indentation style

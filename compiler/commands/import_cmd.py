@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -73,6 +74,9 @@ def import_export(
         raise NvPolicyError("-o FILE and --policies-dir DIR exclude each other")
     if env_out is not None and namespace is None:
         raise NvPolicyError("--env-out needs --namespace: the environment file binds the lifted namespace")
+    if app_name is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9_.]*[a-z0-9])?", app_name):
+        raise NvPolicyError(f"--app {app_name!r} is not a folder name nvpolicy writes",
+                            hint="use lower-case letters, digits, '-', '_' and '.', e.g. --app orders")
     if exports.count("-") > 1:
         raise NvPolicyError("stdin ('-') can be read only once")
 

@@ -201,6 +201,7 @@ class LiftedObject:
     data: dict[str, Any]
     group: str  # the target group's short name; source files are named after it
     service: str | None  # the learned service of the target, when the target is one
+    identity: str = ""  # kind, namespace and name as exported, for the report
 
 
 @dataclass
@@ -291,7 +292,7 @@ def _lift_object(obj: dict[str, Any], namespace: str, mode: str | None, registry
             else:
                 rule["name"] = lift_text(old, namespace)
     report.imported.append(identity)
-    return LiftedObject(obj, target_short, service)
+    return LiftedObject(obj, target_short, service, identity)
 
 
 def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, report: ImportReport) -> None:
@@ -310,7 +311,7 @@ def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, r
             "when": f'{{{{ {fields}.get("service") == "{lifted.service}" and "namespace" not in {fields} }}}}',
             **lifted.data,
         }
-        report.placeholders.append(f"{_identity(lifted.data)}: when: renders only where peer {peer} is the "
+        report.placeholders.append(f"{lifted.identity}: when: renders only where peer {peer} is the "
                                    f"service {lifted.service} of the environment's own namespace")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,20 @@ class MergePlan:
         return bool(self.additions or self.new_keys)
 
 
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+
+def canonical(value: Any) -> Any:
+    """Placeholders compared modulo quoting and spacing: ``service('orders')`` is ``service("orders")``."""
+    if isinstance(value, Mapping):
+        return {str(key): canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    if isinstance(value, str) and "{{" in value:
+        return _EXPRESSION.sub(lambda m: "{{" + re.sub(r"\s+", "", m.group(1)).replace("'", '"') + "}}", value)
+    return value
+
+
 def object_key(obj: Mapping[str, Any]) -> tuple[str, str]:
     """How imported and existing objects are matched: kind and the (source text of the) name."""
     metadata = obj.get("metadata") or {}
@@ -47,15 +62,15 @@ def object_key(obj: Mapping[str, Any]) -> tuple[str, str]:
 def _traffic(rule: Mapping[str, Any]) -> tuple[Any, ...]:
     """What a network rule allows or denies, its name and ports aside."""
     apps = tuple(sorted(str(app) for app in rule.get("applications") or []))
-    return json.dumps(rule.get("selector"), sort_keys=True), rule.get("action"), apps
+    return json.dumps(canonical(rule.get("selector")), sort_keys=True), rule.get("action"), apps
 
 
 def _identity(section: str, rule: Mapping[str, Any]) -> tuple[Any, ...]:
     if section in NETWORK:
         return _traffic(rule)
     if section == "process":
-        return rule.get("name"), rule.get("path")
-    return (rule.get("filter"),)
+        return canonical(rule.get("name")), canonical(rule.get("path"))
+    return (canonical(rule.get("filter")),)
 
 
 def merge_object(existing: Mapping[str, Any], new: Mapping[str, Any], label: str = "") -> MergePlan:
@@ -93,7 +108,7 @@ def _scalar_merge(plan: MergePlan, existing: Mapping[str, Any], path: tuple[str,
     current = _get(existing, path)
     if current is None:
         plan.new_keys[path] = copy.deepcopy(value)
-    elif current != value:
+    elif canonical(current) != canonical(value):
         plan.conflicts.append(f"{where}{'.'.join(path)} differs from the import (kept yours)")
 
 
@@ -104,7 +119,7 @@ def _merge_rules(plan: MergePlan, section: str, old: Sequence[Mapping[str, Any]]
     for rule in new:
         same = by_identity.get(_identity(section, rule))
         if same is not None:
-            if _without_name(same, section) == _without_name(rule, section):
+            if canonical(_without_name(same, section)) == canonical(_without_name(rule, section)):
                 plan.skipped += 1
             else:
                 plan.conflicts.append(

@@ -1,0 +1,1 @@
+"""Learning policy from what NeuVector saw: lift exports and security events into environment-neutral source."""

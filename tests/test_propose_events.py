@@ -170,3 +170,16 @@ def test_cli_markdown_from_stdin_and_exit_0_when_all_allowed(example_project: Pa
     assert "- **why flagged:** egress to a raw IP outside the cluster (203.0.113.50), no FQDN known" in report.stdout
     missing = run_nvpolicy("-C", str(example_project), "propose", "-", input="{}")
     assert missing.returncode == 2 and "--namespace" in missing.stderr
+
+
+def test_a_new_peer_never_takes_the_name_of_another_binding() -> None:
+    environment, objects = _dev()
+    from dataclasses import replace
+
+    from compiler.environment import PeerBinding
+
+    clash = replace(environment, peers={**environment.peers,  # type: ignore[type-var]
+                                        "api-stripe-com": PeerBinding("api-stripe-com", service="stripe-proxy")})
+    events = parse_events([("v.json", payloads.violation_json())])
+    result = propose(events, "dev", environment=clash, rendered=objects)  # type: ignore[arg-type]
+    assert result.proposals[0].binding() == ("api-stripe-com-2", {"address": "api.stripe.com"})

@@ -89,9 +89,14 @@ def propose(
     if write and result.proposals:
         from compiler.learn.propose_write import write_proposals
 
-        assert env is not None
-        changed = write_proposals(project, env, result.proposals)
-        typer.echo(f"wrote {len(result.proposals)} proposals: {', '.join(changed)}", err=True)
+        assert environment is not None
+        written = write_proposals(project, environment, rendered, result.proposals)
+        typer.echo(f"wrote {len(result.proposals)} proposals to {', '.join(written.changed) or 'no file'}; "
+                   f"{len(result.flagged)} flagged items were not written", err=True)
+        for conflict in written.conflicts:
+            typer.echo(f"conflict: {conflict}", err=True)
+        for missing in written.unbound_elsewhere:
+            typer.echo(f"note: new peer {missing} do not bind it yet and will not render until they do", err=True)
     if result.proposals or result.flagged:
         raise typer.Exit(1)
 

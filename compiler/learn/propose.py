@@ -203,6 +203,19 @@ class _Lifter:
         self.namespace = namespace
         self.peers_by_address = {b.address: name for name, b in (environment.peers.items() if environment else ())
                                  if b.address}
+        self.taken = set(environment.peers) if environment else set()
+
+    def peer_name(self, address: str, base: str) -> str:
+        """The bound peer of that address, or a fresh name no other binding of the environment uses."""
+        known = self.peers_by_address.get(address)
+        if known:
+            return known
+        base = base[:60].strip("-") or "external"
+        name, number = base, 2
+        while name in self.taken:
+            name, number = f"{base}-{number}", number + 1
+        self.peers_by_address[address] = name
+        return name
 
     def group(self, endpoint: Endpoint) -> Group:
         return Group(endpoint.service, None if endpoint.domain == self.namespace else endpoint.domain)
@@ -245,10 +258,9 @@ class _Lifter:
     def external(self, event: NetworkEvent) -> tuple[Group, str | None]:
         fqdn = event.fqdn.strip().rstrip(".").lower()
         if fqdn:
-            name = self.peers_by_address.get(fqdn) or _slug(fqdn)[:63].strip("-")
-            return Group(address=fqdn, peer=name), None
+            return Group(address=fqdn, peer=self.peer_name(fqdn, _slug(fqdn))), None
         address = event.server.ip or "unknown"
-        name = self.peers_by_address.get(address) or f"ip-{_slug(address)}"
+        name = self.peer_name(address, f"ip-{_slug(address)}")
         return Group(address=address, peer=name), f"egress to a raw IP outside the cluster ({address}), no FQDN known"
 
     def process(self, event: ProcessEvent) -> tuple[Proposal, tuple[Any, ...]] | str:

@@ -108,3 +108,17 @@ def test_write_needs_an_environment(example_project: Path, tmp_path: Path) -> No
     result = run_nvpolicy("-C", str(example_project), "propose", str(events), "--namespace", "dev", "--write")
     assert result.returncode == 2
     assert "--write needs --env" in result.stderr
+
+
+def test_a_write_that_would_not_render_puts_every_file_back(example_project: Path) -> None:
+    import pytest
+
+    from compiler.errors import NvPolicyError
+    from compiler.learn.propose_write import _write_checked
+
+    before = tree_bytes(example_project)
+    broken = {"policies/orders.yaml": "apiVersion: neuvector.com/v1\nkind: NvSecurityRule\nmetadata: {name: x}\n",
+              "policies/new.yaml": "kind: Nothing\n"}
+    with pytest.raises(NvPolicyError, match="would not render, so nothing was written"):
+        _write_checked(example_project, "dev", (), broken)
+    assert tree_bytes(example_project) == before

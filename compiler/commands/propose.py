@@ -90,7 +90,7 @@ def propose(
         from compiler.learn.propose_write import write_proposals
 
         assert environment is not None
-        written = write_proposals(project, environment, rendered, result.proposals)
+        written = write_proposals(project, environment, rendered, result.proposals, overrides)
         typer.echo(f"wrote {len(result.proposals)} proposals to {', '.join(written.changed) or 'no file'}; "
                    f"{len(result.flagged)} flagged items were not written", err=True)
         for conflict in written.conflicts:

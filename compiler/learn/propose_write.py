@@ -28,7 +28,7 @@ class WriteResult:
 
 
 def write_proposals(project: Path, environment: Environment, rendered: Sequence[RenderedObject],
-                    proposals: Sequence[Proposal]) -> WriteResult:
+                    proposals: Sequence[Proposal], overrides: Sequence[str] = ()) -> WriteResult:
     from compiler.learn.envfile import merge_environment_text
     from compiler.learn.merge import merge_into_text
 
@@ -71,7 +71,7 @@ def write_proposals(project: Path, environment: Environment, rendered: Sequence[
         if merged_env.added:
             texts[env_file] = merged_env.text
         result.unbound_elsewhere = _unbound_elsewhere(project, environment.name, sorted(bindings))
-    _write_checked(project, environment.name, texts)
+    _write_checked(project, environment.name, overrides, texts)
     result.changed = sorted(texts)
     return result
 
@@ -124,7 +124,7 @@ def _unbound_elsewhere(project: Path, env: str, peers: Sequence[str]) -> list[st
     return [f"{peer}: {', '.join(names)}" for peer, names in sorted(missing.items())]
 
 
-def _write_checked(project: Path, env: str, texts: dict[str, str]) -> None:
+def _write_checked(project: Path, env: str, overrides: Sequence[str], texts: dict[str, str]) -> None:
     """Write every file, render the environment from them, and put everything back if that fails."""
     from compiler.pipeline import render_environment
 
@@ -132,7 +132,7 @@ def _write_checked(project: Path, env: str, texts: dict[str, str]) -> None:
     try:
         for file, text in texts.items():
             _replace(project / file, text)
-        render_environment(project, env)
+        render_environment(project, env, overrides)
     except BaseException as error:
         for file, data in originals.items():
             if data is None:

@@ -244,7 +244,7 @@ def lift_objects(objects: Sequence[dict[str, Any]], namespace: str | None,
                                   "(applying it would make the group CRD-managed in every environment)")
             continue
         results.append(_lift_object(obj, namespace, mode, registry, observed, report))
-    _add_local_conditions(results, registry)
+    _add_local_conditions(results, registry, report)
     return LiftResult(results, registry.bindings, mode, report)
 
 
@@ -294,7 +294,7 @@ def _lift_object(obj: dict[str, Any], namespace: str, mode: str | None, registry
     return LiftedObject(obj, target_short, service)
 
 
-def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry) -> None:
+def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, report: ImportReport) -> None:
     """A target that is also a peer (the seed's postgres) renders only where the peer runs beside the app:
     bound to the same service without another namespace. Elsewhere (shared QA database, external PROD
     database) the policy of that service belongs to whoever runs it."""
@@ -310,6 +310,8 @@ def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry) -
             "when": f'{{{{ {fields}.get("service") == "{lifted.service}" and "namespace" not in {fields} }}}}',
             **lifted.data,
         }
+        report.placeholders.append(f"{_identity(lifted.data)}: when: renders only where peer {peer} is the "
+                                   f"service {lifted.service} of the environment's own namespace")
 
 
 def _is_linked_stub(obj: dict[str, Any], namespace: str) -> bool:

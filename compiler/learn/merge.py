@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.emit import ordered
 from compiler.errors import SourceError
 from compiler.learn.naming import unique_name
 from compiler.model import Location
@@ -45,7 +47,7 @@ def object_key(obj: Mapping[str, Any]) -> tuple[str, str]:
 def _traffic(rule: Mapping[str, Any]) -> tuple[Any, ...]:
     """What a network rule allows or denies, its name and ports aside."""
     apps = tuple(sorted(str(app) for app in rule.get("applications") or []))
-    return repr(rule.get("selector")), rule.get("action"), apps
+    return json.dumps(rule.get("selector"), sort_keys=True), rule.get("action"), apps
 
 
 def _identity(section: str, rule: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -211,7 +213,7 @@ def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]],
         else:
             result.merged.append(f"{label}: nothing new ({plan.skipped} already present)")
     if append_unmatched and unmatched:
-        documents.extend(copy.deepcopy(unmatched))
+        documents.extend(ordered(obj) for obj in unmatched)
         result.changed = True
         result.merged.extend(f"{name}: {object_key(obj)[0]} {object_key(obj)[1]} added" for obj in unmatched)
         unmatched = []
@@ -226,15 +228,16 @@ def _apply(target: Any, plan: MergePlan) -> None:
     spec = target.setdefault("spec", {})
     for section, rules in plan.additions.items():
         existing = spec.get(section)
+        added = [ordered(rule) for rule in rules]
         if existing is None:
-            spec[section] = list(rules)
+            spec[section] = added
         else:
-            existing.extend(rules)
+            existing.extend(added)
     for path, value in plan.new_keys.items():
         node = target
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = value
+        node[path[-1]] = ordered(value)
 
 
 def _keep_header(original: str, dumped: str) -> str:

@@ -1,0 +1,105 @@
+"""``nvpolicy pull``, ``events`` and ``push`` end to end, against the fake controller on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from compiler.source import load_text
+from tests.conftest import EXAMPLES, run_nvpolicy
+from tests.fake_controller import APIKEY, PASSWORD, USERNAME, FakeController, make_self_signed
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI for a test cert")
+LOGIN = {"NVPOLICY_USERNAME": USERNAME, "NVPOLICY_PASSWORD": PASSWORD, "NVPOLICY_APIKEY": ""}
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def fake(cert: tuple[Path, Path]) -> Iterator[FakeController]:
+    with FakeController(cert) as server:
+        yield server
+
+
+def test_pull_writes_the_export(fake: FakeController, cert: tuple[Path, Path], tmp_path: Path) -> None:
+    export = sorted(EXAMPLES.glob("*.yaml"))[0].read_text(encoding="utf-8")
+    fake.state.export_yaml = export
+    out = tmp_path / "export.yaml"
+    result = run_nvpolicy("pull", "--controller", fake.url, "--ca-file", str(cert[0]), "--group", "nv.orders.dev",
+                          "-o", str(out), env=LOGIN)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8") == export
+    assert "pulled" in result.stderr
+    assert json.loads(fake.state.requests[1].body)["groups"] == ["nv.orders.dev"]
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_pull_refuses_a_non_export(fake: FakeController, cert: tuple[Path, Path]) -> None:
+    fake.state.export_yaml = "<html>login</html>"
+    result = run_nvpolicy("pull", "--controller", fake.url, "--ca-file", str(cert[0]), "-g", "nv.a.b",
+                          env={"NVPOLICY_APIKEY": APIKEY})
+    assert result.returncode == 2
+    assert "not a kind: List export" in result.stderr
+    assert result.stdout == ""
+
+
+def test_events_filters_by_since(fake: FakeController, cert: tuple[Path, Path], tmp_path: Path) -> None:
+    fake.state.violations = [{"id": "old", "reported_timestamp": 1_000_000_000},
+                             {"id": "new", "reported_at": "2099-01-01T00:00:00Z"}]
+    fake.state.incidents = [{"id": "i-new", "reported_timestamp": 4_000_000_000}]
+    out = tmp_path / "events.json"
+    result = run_nvpolicy("events", "--controller", fake.url, "--ca-file", str(cert[0]), "--since", "7d",
+                          "-o", str(out), env={"NVPOLICY_APIKEY": APIKEY})
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [v["id"] for v in data["violations"]] == ["new"]
+    assert [i["id"] for i in data["incidents"]] == ["i-new"]
+    assert "1 violations, 1 incidents" in result.stderr
+
+
+def test_push_imports_the_rendered_list_and_waits(fake: FakeController, cert: tuple[Path, Path],
+                                                  example_project: Path) -> None:
+    fake.state.import_polls_before_done = 2
+    result = run_nvpolicy("-C", str(example_project), "push", "--controller", fake.url, "--ca-file", str(cert[0]),
+                          "--env", "prod", "--poll-interval", "0", env=LOGIN)
+    assert result.returncode == 0, result.stderr
+    assert "import: importing 10%" in result.stderr and "import: done 100%" in result.stderr
+    [imported] = fake.state.imported
+    documents = [d.data for d in load_text(imported, "imported")]
+    assert all(d["kind"] == "List" for d in documents)
+    names = {item["metadata"]["name"] for d in documents for item in d["items"]}
+    assert "nv.orders.orders-prod" in names
+    assert fake.paths()[-1] == "DELETE /v1/auth"
+
+
+def test_push_reports_a_failed_import(fake: FakeController, cert: tuple[Path, Path], example_project: Path) -> None:
+    fake.state.import_failure = "Invalid security rule(s)"
+    result = run_nvpolicy("-C", str(example_project), "push", "--controller", fake.url, "--ca-file", str(cert[0]),
+                          "--env", "qa", "--poll-interval", "0", env={"NVPOLICY_APIKEY": APIKEY})
+    assert result.returncode == 2
+    assert "import failed: Invalid security rule(s)" in result.stderr
+
+
+def test_auth_failure_exits_2_without_secrets(fake: FakeController, cert: tuple[Path, Path]) -> None:
+    fake.state.reject_login = True
+    result = run_nvpolicy("events", "--controller", fake.url, "--ca-file", str(cert[0]), env=LOGIN)
+    assert result.returncode == 2
+    assert "authentication failed" in result.stderr
+    assert "Traceback" not in result.stderr and PASSWORD not in result.stderr + result.stdout
+
+
+def test_untrusted_certificate_refused_then_insecure_accepted(fake: FakeController) -> None:
+    refused = run_nvpolicy("events", "--controller", fake.url, env={"NVPOLICY_APIKEY": APIKEY})
+    assert refused.returncode == 2
+    assert "not trusted" in refused.stderr
+    accepted = run_nvpolicy("events", "--controller", fake.url, "--insecure", env={"NVPOLICY_APIKEY": APIKEY})
+    assert accepted.returncode == 0, accepted.stderr
+    assert "--insecure" in accepted.stderr
+    assert json.loads(accepted.stdout) == {"incidents": [], "violations": []}

@@ -97,3 +97,18 @@ def selectors(objects: Sequence[RenderedObject]) -> Iterator[Selector]:
 def has_policy_mode(group: str) -> bool:
     """NeuVector's DoesGroupHavePolicyMode: nodes and learned nv.* groups, except nv.ip.*."""
     return group == "nodes" or (group.startswith(LEARNED_PREFIX) and not group.startswith(SERVICE_IP_PREFIX))
+
+
+def process_binary(rule: dict[str, Any]) -> str:
+    """The executable a process rule names: its name, else the last part of its path (as the controller does)."""
+    name = rule.get("name")
+    if isinstance(name, str) and name and name != "*":
+        return name
+    path = rule.get("path")
+    return path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
+
+
+def target_mode(obj: RenderedObject) -> str | None:
+    value = spec(obj).get("target")
+    mode = value.get("policymode") if isinstance(value, dict) else None
+    return mode if isinstance(mode, str) and mode not in ("", "N/A") else None

@@ -41,7 +41,8 @@ from compiler.rules._walk import selectors
 
 ID = "address-criteria"
 LEVEL = "error"
-DESCRIPTION = "Address criteria use op =, are not mixed with other keys, and hold an IP, CIDR, range, DNS name, *.domain or vh: name."
+DESCRIPTION = ("Address criteria use op =, are not mixed with other keys, and hold an IP, CIDR, range, DNS name, "
+               "*.domain or vh: name.")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
@@ -57,7 +58,8 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
         for path, criterion in addresses:
             value = criterion.get("value")
             if criterion.get("op") != "=":
-                yield Hit(selector.obj, (*path, "op"), f"an address criterion takes op '=', not {criterion.get('op')!r}")
+                op = criterion.get("op")
+                yield Hit(selector.obj, (*path, "op"), f"an address criterion takes op '=', not {op!r}")
                 continue
             problem = address_problem(value) if isinstance(value, str) else "not a string"
             if problem:

@@ -32,7 +32,8 @@ from compiler.rules._walk import selectors
 
 ID = "group-name"
 LEVEL = "error"
-DESCRIPTION = "Group names match ^[a-zA-Z0-9]+[.:a-zA-Z0-9_-]*$ and do not use a reserved prefix (fed., nv.ip., host:, workload:)."
+DESCRIPTION = ("Group names match ^[a-zA-Z0-9]+[.:a-zA-Z0-9_-]*$ and do not use a reserved prefix "
+               "(fed., nv.ip., host:, workload:).")
 
 PATTERN = re.compile(r"^[a-zA-Z0-9]+[.:a-zA-Z0-9_-]*$")
 RESERVED_PREFIXES = ("fed.", "nv.ip.", "host:", "workload:")

@@ -39,7 +39,8 @@ def validate(
 
     project = project_dir(ctx)
     chosen = reporter(output_format)
-    files = input_files([path if path.is_absolute() else Path.cwd() / path for path in paths])
+    # Like git -C: relative paths are relative to the project directory.
+    files = input_files([path if path.is_absolute() else project / path for path in paths])
     objects, findings = load_objects((path, _display(path, project)) for path in files)
     findings = findings + validate_objects(objects)
     typer.echo(chosen.report(findings, import_check_infos()), nl=False)

@@ -1,4 +1,6 @@
-"""process-deny-all: a process rule that denies every process (name ``*``, path ``*``) is refused.
+"""process-deny-all: a process rule for every process (name ``*`` with path ``*``) is refused.
+
+The controller calls it deny-all; it refuses the pair whatever the action.
 
 PASS::
 
@@ -27,7 +29,7 @@ from compiler.rules._walk import RULE_KINDS, items
 
 ID = "process-deny-all"
 LEVEL = "error"
-DESCRIPTION = "A process rule may not deny everything (name * with path *); use Protect mode instead."
+DESCRIPTION = "A process rule may not name every process (name * with path *); use Protect mode instead."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
@@ -35,6 +37,6 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
         if obj.data.get("kind") not in RULE_KINDS:
             continue
         for path, rule in items(obj, "process"):
-            if rule.get("name") == "*" and rule.get("path") == "*" and rule.get("action") == "deny":
-                yield Hit(obj, path, "a deny-all process rule (name '*', path '*') is refused by NeuVector",
+            if rule.get("name") == "*" and rule.get("path") == "*":
+                yield Hit(obj, path, "a process rule for every process (name '*', path '*') is refused by NeuVector",
                           "Protect mode already blocks every process that is not allowed")

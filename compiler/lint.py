@@ -58,10 +58,12 @@ def _configuration(
     for rule_id, settings in (environment.lint.get("rules") or {}).items():
         _known_rule(environment, rule_id, known, ("lint", "rules", rule_id))
         if "level" in settings:
-            levels[rule_id] = settings["level"]
+            # YAML 1.1 reads an unquoted `off` as false.
+            levels[rule_id] = "off" if settings["level"] is False else settings["level"]
         options[rule_id] = dict(settings.get("options") or {})
     for index, waiver in enumerate(environment.lint.get("waivers") or []):
         _known_rule(environment, waiver["rule"], known, ("lint", "waivers", index, "rule"))
+        _date(environment, waiver)  # a bad date is an error now, not when the waiver first matches
     return levels, options
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from compiler.inputs import load_objects
+from compiler.validate import validate_objects
 from tests.conftest import EXAMPLES, run_nvpolicy
 
 # file -> the findings (rule, line, level) validate reports on it, alone.
@@ -33,12 +35,10 @@ def test_all_five_examples_are_listed() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example(name: str) -> None:
-    result = run_nvpolicy("validate", str(EXAMPLES / name), "--format", "json")
-    expected = EXPECTED[name]
-    assert result.returncode == (1 if any(level == "error" for *_, level in expected) else 0), result.stderr
-    findings = json.loads(result.stdout)["findings"]
-    assert [(f["rule"], f["line"], f["level"]) for f in findings] == expected
-    assert all(f["file"].endswith(name) for f in findings)
+    objects, findings = load_objects([(EXAMPLES / name, name)])
+    findings += validate_objects(objects)
+    assert sorted((f.rule, f.location.line, f.level) for f in findings) == EXPECTED[name]
+    assert all(f.location.file == name for f in findings)
 
 
 def test_examples_together_meet_across_files(tmp_path: Path) -> None:

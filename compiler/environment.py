@@ -53,6 +53,8 @@ class Environment:
     vars: Mapping[str, Any]
     data: Mapping[str, Any]
     files: tuple[SourceDocument, ...] = field(default=(), compare=False)
+    production: bool = False
+    lint: Mapping[str, Any] = field(default_factory=dict)
 
     def locate(self, path: Sequence[str | int]) -> Location:
         """The file and line a merged value came from: the most derived file that sets it."""
@@ -216,7 +218,8 @@ def _build(name: str, merged: dict[str, Any], files: tuple[SourceDocument, ...])
             )
     peers = {peer: _peer(draft, peer, binding) for peer, binding in sorted(merged.get("peers", {}).items())}
     return Environment(name, merged["namespace"], merged["policy_mode"], peers,
-                       dict(merged.get("vars", {})), merged, files)
+                       dict(merged.get("vars", {})), merged, files, bool(merged.get("production", False)),
+                       dict(merged.get("lint", {})))
 
 
 def _check_schema(draft: Environment) -> None:
@@ -257,7 +260,7 @@ def _describe(error: Any) -> str:
 
 def _hint(error: Any, path: KeyPath) -> str | None:
     if error.validator == "additionalProperties" and not path:
-        return "top-level keys: extends, description, namespace, policy_mode, peers, vars"
+        return "top-level keys: extends, description, namespace, policy_mode, production, peers, vars, lint"
     if path and path[0] == "namespace":
         return "a namespace is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters"
     if error.validator == "not":

@@ -55,8 +55,13 @@ def render_environment(
     env_name: str,
     overrides: Iterable[str] = (),
     documents: Sequence[SourceDocument] | None = None,
+    *,
+    check: bool = True,
 ) -> Rendered:
-    """Render and validate one environment; raises with every problem found, nothing written."""
+    """Render and validate one environment; raises with every problem found, nothing written.
+
+    ``check=False`` skips the validation, for callers (lint) that report findings themselves.
+    """
     environment = load_environment(project, env_name, overrides)
     if documents is None:
         documents = load_policies(project)
@@ -72,7 +77,8 @@ def render_environment(
         if rendered is not None:
             objects.append(rendered)
     _raise_all(errors)
-    check_objects(objects)
+    if check:
+        check_objects(objects)
     return Rendered(environment, tuple(objects))
 
 

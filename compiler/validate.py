@@ -38,18 +38,40 @@ def schema_findings(obj: RenderedObject) -> list[Finding]:
 
 
 def validate_objects(objects: Sequence[RenderedObject]) -> list[Finding]:
-    """Schema findings for every object, then the import checks across all of them."""
+    """Schema findings for every object, then the import checks across all of them.
+
+    For an object that fails the schema, a per-object rule that reports the same place replaces
+    the schema's generic finding with its specific one (``ports 'tcp/9-1' are invalid: …`` rather
+    than "not a valid ports value").
+    """
     from compiler.rules import IMPORT_CHECKS, load_rules, run_rules
 
+    rules = load_rules(IMPORT_CHECKS)
+    per_object = tuple(rule for rule in rules if not getattr(rule, "CROSS_OBJECT", False))
     findings: list[Finding] = []
     valid: list[RenderedObject] = []
     for obj in objects:
         problems = schema_findings(obj)
-        findings.extend(problems)
-        if not problems:
+        if problems:
+            findings.extend(_refine(obj, problems, per_object))
+        else:
             valid.append(obj)
-    findings.extend(run_rules(valid, load_rules(IMPORT_CHECKS)))
+    findings.extend(run_rules(valid, rules))
     return findings
+
+
+def _refine(obj: RenderedObject, problems: list[Finding], rules: Sequence[Any]) -> list[Finding]:
+    from compiler.rules import run_rules
+
+    if problems[0].rule != SCHEMA_RULE or not isinstance(obj.data.get("kind"), str) or obj.data["kind"] not in KINDS:
+        return problems
+    try:
+        specific = run_rules([obj], rules)
+    except (TypeError, AttributeError, KeyError, ValueError):  # rules assume the schema's shape; best effort only
+        return problems
+    where = problems[0].path
+    matching = [f for f in specific if len(f.path) >= 2 and where[: len(f.path)] == f.path]
+    return matching or problems
 
 
 def _kind_finding(obj: RenderedObject, kind: Any) -> Finding:

@@ -3,7 +3,10 @@
 A rule module defines ``ID`` (kebab-case), ``LEVEL`` (its default: error, warning or info),
 ``DESCRIPTION`` (one line, used as SARIF help text) and ``check(objects, context)`` yielding
 :class:`Hit` values; its docstring carries a PASS and a FAIL example. Adding a rule is adding
-a module and naming it in ``RULE_MODULES``.
+a module and naming it in ``IMPORT_CHECKS`` or ``GUARDRAILS``. A rule that compares objects
+with each other sets ``CROSS_OBJECT = True``; the others also run, best effort, on objects that
+failed the schema so that their more specific finding replaces the schema's. Modules whose name
+starts with ``_`` are helpers.
 """
 
 from __future__ import annotations
@@ -19,10 +22,41 @@ from compiler.model import Finding, Path, RenderedObject
 
 # Import checks: what NeuVector's controller rejects. `render` refuses output that fails any of them.
 IMPORT_CHECKS: tuple[str, ...] = (
-    "duplicate_object",
+    "metadata_name",
+    "group_name",
+    "reserved_group",
+    "learned_group",
     "target_domain",
+    "criteria_op",
+    "criteria_wildcard",
+    "address_criteria",
+    "address_dlp_waf",
+    "ports",
+    "applications",
+    "rule_names",
+    "priority",
+    "process_path",
+    "process_deny_all",
+    "file_nodes",
+    "nodes_baseline",
+    "policy_mode",
+    "group_definition",
+    "name_referral",
+    "group_consistency",
+    "duplicate_object",
 )
-RULE_MODULES: tuple[str, ...] = IMPORT_CHECKS
+# Environment guardrails: only `lint` runs them, configured per environment (`lint:` in the env file).
+GUARDRAILS: tuple[str, ...] = (
+    "guard_policy_mode",
+    "guard_any_ports",
+    "guard_leak",
+    "guard_namespace",
+    "guard_sidecar",
+    "guard_shadowed_rule",
+    "guard_shell_tools",
+    "guard_mode_contention",
+)
+RULE_MODULES: tuple[str, ...] = IMPORT_CHECKS + GUARDRAILS
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from compiler.rules import Hit, RuleContext
 ID = "duplicate-object"
 LEVEL = "error"
 DESCRIPTION = "Each kind/namespace/name may appear once; Kubernetes would keep only one of them."
+CROSS_OBJECT = True
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:

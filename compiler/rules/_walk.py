@@ -1,0 +1,114 @@
+"""Shared walks over NeuVector objects for the rule modules (a helper, not a rule).
+
+Rules may run on objects that failed the schema (to give a more specific finding), so every
+accessor here checks types and yields only well-shaped parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.model import Path, RenderedObject
+
+RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
+LEARNED_PREFIX = "nv."
+SERVICE_IP_PREFIX = "nv.ip."
+RESERVED_GROUPS = frozenset({"external", "nodes", "containers"})
+
+
+def spec(obj: RenderedObject) -> dict[str, Any]:
+    value = obj.data.get("spec")
+    return value if isinstance(value, dict) else {}
+
+
+def items(obj: RenderedObject, section: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The mapping entries of ``spec.<section>`` (ingress, egress, process, file, …) with their paths."""
+    value = spec(obj).get(section)
+    if isinstance(value, list):
+        for index, entry in enumerate(value):
+            if isinstance(entry, dict):
+                yield ("spec", section, index), entry
+
+
+def network_rules(obj: RenderedObject) -> Iterator[tuple[Path, dict[str, Any]]]:
+    if obj.data.get("kind") in RULE_KINDS:
+        yield from items(obj, "ingress")
+        yield from items(obj, "egress")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One group selector: a rule's target, a rule's peer, or a group definition."""
+
+    obj: RenderedObject
+    path: Path
+    data: dict[str, Any]
+    role: str  # target | peer | definition
+
+    @property
+    def name(self) -> str:
+        value = self.data.get("name")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def referral(self) -> bool:
+        return self.data.get("name_referral") is True
+
+    def criteria(self) -> Iterator[tuple[Path, dict[str, Any]]]:
+        value = self.data.get("criteria")
+        if isinstance(value, list):
+            for index, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    yield (*self.path, "criteria", index), entry
+
+    def criteria_set(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset((str(c.get("key")), str(c.get("op")), str(c.get("value"))) for _, c in self.criteria())
+
+
+def target(obj: RenderedObject) -> Selector | None:
+    if obj.data.get("kind") not in RULE_KINDS:
+        return None
+    target = spec(obj).get("target")
+    selector = target.get("selector") if isinstance(target, dict) else None
+    if not isinstance(selector, dict):
+        return None
+    return Selector(obj, ("spec", "target", "selector"), selector, "target")
+
+
+def selectors(objects: Sequence[RenderedObject]) -> Iterator[Selector]:
+    for obj in objects:
+        kind = obj.data.get("kind")
+        if kind == "NvGroupDefinition":
+            selector = spec(obj).get("selector")
+            if isinstance(selector, dict):
+                yield Selector(obj, ("spec", "selector"), selector, "definition")
+            continue
+        found = target(obj)
+        if found is not None:
+            yield found
+        for path, rule in network_rules(obj):
+            peer = rule.get("selector")
+            if isinstance(peer, dict):
+                yield Selector(obj, (*path, "selector"), peer, "peer")
+
+
+def has_policy_mode(group: str) -> bool:
+    """NeuVector's DoesGroupHavePolicyMode: nodes and learned nv.* groups, except nv.ip.*."""
+    return group == "nodes" or (group.startswith(LEARNED_PREFIX) and not group.startswith(SERVICE_IP_PREFIX))
+
+
+def process_binary(rule: dict[str, Any]) -> str:
+    """The executable a process rule names: its name, else the last part of its path (as the controller does)."""
+    name = rule.get("name")
+    if isinstance(name, str) and name and name != "*":
+        return name
+    path = rule.get("path")
+    return path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
+
+
+def target_mode(obj: RenderedObject) -> str | None:
+    value = spec(obj).get("target")
+    mode = value.get("policymode") if isinstance(value, dict) else None
+    return mode if isinstance(mode, str) and mode not in ("", "N/A") else None

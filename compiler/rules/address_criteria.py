@@ -1,0 +1,67 @@
+"""address-criteria: an ``address`` criterion uses ``=``, stands alone, and names an address.
+
+The value is an IP, a CIDR, an ``a-b`` range, a DNS name, ``*.domain`` or ``vh:name``; the
+controller refuses "Cannot mix address and other criteria in a group".
+
+PASS::
+
+    kind: NvClusterSecurityRule
+    metadata: {name: web}
+    spec:
+      target:
+        selector: {name: web, criteria: [{key: app, op: "=", value: web}]}
+      egress:
+        - name: to-db
+          action: allow
+          selector: {name: ext-db, criteria: [{key: address, op: "=", value: "*.postgres.example.com"}]}
+
+FAIL::
+
+    kind: NvClusterSecurityRule
+    metadata: {name: web}
+    spec:
+      target:
+        selector: {name: web, criteria: [{key: app, op: "=", value: web}]}
+      egress:
+        - name: to-db
+          action: allow
+          selector:
+            name: ext-db
+            criteria: [{key: address, op: "=", value: 10.0.0.1}, {key: app, op: "=", value: db}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from compiler.environment import address_problem
+from compiler.model import RenderedObject
+from compiler.rules import Hit, RuleContext
+from compiler.rules._walk import selectors
+
+ID = "address-criteria"
+LEVEL = "error"
+DESCRIPTION = ("Address criteria use op =, are not mixed with other keys, and hold an IP, CIDR, range, DNS name, "
+               "*.domain or vh: name.")
+
+
+def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
+    for selector in selectors(objects):
+        criteria = list(selector.criteria())
+        addresses = [(path, c) for path, c in criteria if c.get("key") == "address"]
+        if not addresses:
+            continue
+        if len(addresses) != len(criteria):
+            yield Hit(selector.obj, (*selector.path, "criteria"),
+                      f"group {selector.name!r} mixes address criteria with other keys; NeuVector refuses that",
+                      "put the addresses in a group of their own")
+        for path, criterion in addresses:
+            value = criterion.get("value")
+            if criterion.get("op") != "=":
+                op = criterion.get("op")
+                yield Hit(selector.obj, (*path, "op"), f"an address criterion takes op '=', not {op!r}")
+                continue
+            problem = address_problem(value) if isinstance(value, str) else "not a string"
+            if problem:
+                yield Hit(selector.obj, (*path, "value"), f"address {value!r} is not usable: {problem}",
+                          "use an IP, a CIDR (10.0.0.0/8), a range (a-b), a DNS name, *.domain or vh:<name>")

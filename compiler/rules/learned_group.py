@@ -1,0 +1,56 @@
+"""learned-group: a learned group ``nv.<svc>.<ns>`` carries exactly ``service=<svc>.<ns>`` and ``domain=<ns>``.
+
+The controller checks both criteria against the name (validateLearnGroupConfig), op ``=`` only.
+
+PASS::
+
+    kind: NvSecurityRule
+    metadata: {name: nv.orders.shop, namespace: shop}
+    spec:
+      target:
+        selector:
+          name: nv.orders.shop
+          criteria: [{key: service, op: "=", value: orders.shop}, {key: domain, op: "=", value: shop}]
+
+FAIL::
+
+    kind: NvSecurityRule
+    metadata: {name: nv.orders.shop, namespace: shop}
+    spec:
+      target:
+        selector:
+          name: nv.orders.shop
+          criteria: [{key: service, op: "=", value: orders.dev}, {key: domain, op: "=", value: shop}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from compiler.model import RenderedObject
+from compiler.rules import Hit, RuleContext
+from compiler.rules._walk import LEARNED_PREFIX, SERVICE_IP_PREFIX, selectors
+
+ID = "learned-group"
+LEVEL = "error"
+DESCRIPTION = "A learned group nv.<svc>.<ns> has exactly the criteria service=<svc>.<ns> and domain=<ns> (op =)."
+
+
+def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
+    for selector in selectors(objects):
+        name = selector.name
+        lowered = name.lower()
+        if not lowered.startswith(LEARNED_PREFIX) or lowered.startswith(SERVICE_IP_PREFIX) or selector.referral:
+            continue
+        service = name[len(LEARNED_PREFIX):]
+        criteria = selector.criteria_set()
+        domains = [value for key, op, value in criteria if key == "domain" and op == "="]
+        namespace = domains[0] if len(domains) == 1 else None
+        valid = (namespace is not None and service.endswith(f".{namespace}")
+                 and criteria == {("service", "=", service), ("domain", "=", namespace)})
+        if not valid:
+            shown = ", ".join(f"{k}{o}{v}" for k, o, v in sorted(criteria)) or "none"
+            wanted = f"service={service}, domain={namespace or service.rsplit('.', 1)[-1]}"
+            yield Hit(selector.obj, (*selector.path, "criteria"),
+                      f"learned group {name!r} must have exactly the criteria {wanted} (has: {shown})",
+                      "use {{ service('<name>', '<namespace>') }}, or a custom group name for other criteria")

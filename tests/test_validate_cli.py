@@ -1,0 +1,152 @@
+"""``nvpolicy validate`` through the installed command: inputs, formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import EXAMPLES, run_nvpolicy, write_tree
+
+SCHEMA = Path(__file__).parent / "sarif-2.1.0-minimal.schema.json"
+BAD = "validate_corpus/ports-reversed-range.yaml"
+
+# An export made with use_name_referral: a List of NvGroupDefinition, then the List of rules.
+NAME_REFERRAL_EXPORT = """\
+apiVersion: v1
+items:
+- apiVersion: neuvector.com/v1
+  kind: NvGroupDefinition
+  metadata:
+    name: web-tier
+    namespace: neuvector
+  spec:
+    selector:
+      comment: ""
+      criteria:
+      - key: app
+        op: =
+        value: web
+      name: web-tier
+kind: List
+metadata: null
+
+---
+
+apiVersion: v1
+items:
+- apiVersion: neuvector.com/v1
+  kind: NvClusterSecurityRule
+  metadata:
+    name: web-tier
+    namespace: ""
+  spec:
+    egress: null
+    file: []
+    ingress:
+    - action: allow
+      applications:
+      - HTTP
+      name: web-tier-ingress-0
+      ports: tcp/80
+      priority: 0
+      selector:
+        name: external
+        original_name: ""
+    process: null
+    target:
+      policymode: N/A
+      selector:
+        name: web-tier
+        name_referral: true
+kind: List
+metadata: null
+"""
+
+
+def test_name_referral_export_is_clean_and_needs_its_definitions(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"export.yaml": NAME_REFERRAL_EXPORT})
+    result = run_nvpolicy("-C", str(tmp_path), "validate", "export.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "0 errors, 0 warnings, 0 notes\n"
+    rules_only = NAME_REFERRAL_EXPORT.split("\n---\n", 1)[1]
+    write_tree(tmp_path, {"export.yaml": rules_only})
+    result = run_nvpolicy("-C", str(tmp_path), "validate", "export.yaml")
+    assert result.returncode == 1
+    assert "export.yaml:27:24: [error] group 'web-tier' is referred to by name" in result.stdout
+    assert "(name-referral)" in result.stdout
+
+
+def test_text_format_and_hint() -> None:
+    result = run_nvpolicy("-C", str(Path(__file__).parent), "validate", BAD)
+    assert result.returncode == 1
+    first, hint, summary = result.stdout.splitlines()
+    assert first == ("validate_corpus/ports-reversed-range.yaml:17:14: [error] ports 'tcp/8080-8000' are invalid: "
+                     "'tcp/8080-8000': a range runs from the lower to the higher port "
+                     "[NvSecurityRule shop/nv.orders.shop] (ports)")
+    assert hint.startswith("  hint: ports are like")
+    assert summary == "1 errors, 0 warnings, 0 notes"
+
+
+def test_sarif_has_the_required_structure() -> None:
+    from jsonschema import Draft202012Validator
+
+    result = run_nvpolicy("-C", str(Path(__file__).parent), "validate", "validate_corpus", "--format", "sarif")
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8"))).validate(document)
+    run = document["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    ids = [rule["id"] for rule in rules]
+    assert "ports" in ids and "schema" in ids and len(ids) == len(set(ids))
+    assert all(rule["help"]["text"] and rule["shortDescription"]["text"] for rule in rules)
+    assert run["results"]
+    for result_item in run["results"]:
+        assert rules[result_item["ruleIndex"]]["id"] == result_item["ruleId"]
+        location = result_item["locations"][0]["physicalLocation"]
+        uri = location["artifactLocation"]["uri"]
+        assert uri.startswith("validate_corpus/") and not uri.startswith("/")
+        assert location["region"]["startLine"] >= 2
+
+
+def test_github_annotations() -> None:
+    result = run_nvpolicy("-C", str(Path(__file__).parent), "validate", BAD, "--format", "github")
+    assert result.returncode == 1
+    line = result.stdout.strip()
+    assert line.startswith("::error file=validate_corpus/ports-reversed-range.yaml,line=17,col=14,title=ports::")
+    assert "\n" not in line and "%0Ahint%3A" not in line and "%0Ahint: ports are like" in line
+
+
+def test_warnings_alone_exit_zero() -> None:
+    result = run_nvpolicy("validate", str(EXAMPLES / "neuvector-docs_usingcrd_global-rules.yaml"))
+    assert result.returncode == 0
+    assert "[warning]" in result.stdout
+
+
+def test_unreadable_input_exits_2(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a/bad.yaml": "kind: [unclosed\n", "a/b/dup.yaml": "kind: x\nkind: y\n"})
+    result = run_nvpolicy("-C", str(tmp_path), "validate", "a")
+    assert result.returncode == 2
+    assert "a/bad.yaml:" in result.stderr and "a/b/dup.yaml:2:1: error: duplicate key 'kind'" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run_nvpolicy("-C", str(tmp_path), "validate", "nowhere.yaml")
+    assert missing.returncode == 2 and "no such file or directory" in missing.stderr
+    wrong_format = run_nvpolicy("-C", str(tmp_path), "validate", "a", "--format", "xml")
+    assert wrong_format.returncode == 2 and "is not one of: text, json, sarif, github" in wrong_format.stderr
+
+
+def test_rendered_output_validates_clean(example_project: Path) -> None:
+    for output_format in ("crds", "list"):
+        out = example_project / "out" / output_format
+        render = run_nvpolicy("-C", str(example_project), "render", "--env", "dev", "--out", str(out),
+                              "--format", output_format)
+        assert render.returncode == 0, render.stderr
+        result = run_nvpolicy("-C", str(example_project), "validate", str(out))
+        assert (result.returncode, result.stdout) == (0, "0 errors, 0 warnings, 0 notes\n")
+
+
+def test_non_neuvector_documents_are_findings(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "list.yaml": "- 1\n"})
+    result = run_nvpolicy("-C", str(tmp_path), "validate", ".", "--format", "json")
+    assert result.returncode == 1
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["file"], f["rule"]) for f in findings] == [("cm.yaml", "schema"), ("list.yaml", "schema")]

@@ -63,9 +63,10 @@ def _header(result: DiffResult, budget: int) -> str:
 
 
 def _object_blocks(obj: ObjectDiff, budget: int) -> list[str]:
-    heading = f"`{obj.id}` {obj.change}"
+    # Markdown code spans do not render inside <summary>; HTML does.
+    heading = f"<code>{_cell(str(obj.id))}</code> {obj.change}"
     if obj.old_id is not None:
-        heading += f" from `{obj.old_id.name}`"
+        heading += f" from <code>{_cell(obj.old_id.name)}</code>"
     counts = ", ".join(f"{obj.count(e)} {e}" for e in ("widens", "narrows", "neutral") if obj.count(e))
     opened = "<details open>" if obj.widens else "<details>"
     rows = []
@@ -78,7 +79,8 @@ def _object_blocks(obj: ObjectDiff, budget: int) -> list[str]:
 
     def close(continued: bool) -> str:
         title = heading + (" (continued)" if continued else "") + (f": {counts}" if counts else "")
-        return f"{opened}<summary>{title}</summary>\n\n{_TABLE_HEAD}{''.join(chunk)}\n</details>\n\n"
+        table = _TABLE_HEAD + "".join(chunk) if chunk else "No content changes.\n"
+        return f"{opened}<summary>{title}</summary>\n\n{table}\n</details>\n\n"
 
     for row in rows:
         if chunk and len(close(True)) + len(row) > budget:

@@ -37,7 +37,7 @@ def _renames(
     candidates: list[tuple[float, ObjectId, ObjectId]] = []
     for old_id in gone:
         for new_id in came:
-            if old_id.kind != new_id.kind:
+            if old_id.kind != new_id.kind or _anchor(old[old_id]) != _anchor(new[new_id]):
                 continue
             distance = spec_distance(old[old_id].get("spec"), new[new_id].get("spec"))
             if distance <= RENAME_DISTANCE:
@@ -51,6 +51,18 @@ def _renames(
             used_old.add(old_id)
             used_new.add(new_id)
     return chosen
+
+
+def _anchor(data: Mapping[str, Any]) -> Any:
+    """What a renamed object must keep: its target group (rules), its selector (group definitions)."""
+    spec = data.get("spec") if isinstance(data.get("spec"), Mapping) else {}
+    assert isinstance(spec, Mapping)
+    if data.get("kind") in ("NvSecurityRule", "NvClusterSecurityRule"):
+        target = spec.get("target")
+        return target.get("selector", {}).get("name") if isinstance(target, Mapping) else None
+    if data.get("kind") == "NvGroupDefinition":
+        return spec.get("selector")
+    return None
 
 
 def spec_distance(a: Any, b: Any) -> float:

@@ -109,14 +109,16 @@ def match_network(
 ) -> tuple[list[Pair], list[int], list[int]]:
     """Network rules of one direction, matched by peer group and action — never by name or position.
 
-    Identical rules (names aside) pair first, so a rule that only moved is not mistaken for
+    Identical rules pair first, then identical but for the name, so a rule that only moved is not mistaken for
     its changed sibling; then the rest of each (peer, action) in order; then leftovers with
     the same peer but another action, which are one rule whose action flipped.
     """
-    exact, old_rest, new_rest = match_by_key(old, new, lambda r: (_peer(r), r.get("action"), _content(r)))
+    same, old_rest, new_rest = match_by_key(old, new, lambda r: (_peer(r), r.get("action"), _content(r),
+                                                                  str(r.get("name"))))
+    exact, old_rest, new_rest = _sub(old, new, old_rest, new_rest, lambda r: (_peer(r), r.get("action"), _content(r)))
     by_action, old_left, new_left = _sub(old, new, old_rest, new_rest, lambda r: (_peer(r), r.get("action")))
     flipped, removed, added = _sub(old, new, old_left, new_left, _peer)
-    return sorted(exact + by_action + flipped, key=lambda p: p[1]), removed, added
+    return sorted(same + exact + by_action + flipped, key=lambda p: p[1]), removed, added
 
 
 def _sub(

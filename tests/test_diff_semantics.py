@@ -123,3 +123,37 @@ def test_permutations_never_add_or_remove(rules: list[dict[str, Any]], rng: Any)
     assert all(change == "moved" for change, _, _ in changes)
     if all(r["action"] == "allow" for r in rules):
         assert all(exposure == "neutral" for _, exposure, _ in changes)
+
+
+_junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(["allow", "deny", "any", "tcp/80", "10.0.0.0/8"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["name", "action", "ports", "selector", "criteria", "key", "value", "applications", "path",
+                         "filter", "policymode", "target", "behavior", "app"]), inner, max_size=4),
+    max_leaves=12,
+)
+_junk_objects = st.lists(
+    st.builds(lambda kind, name, spec: {"apiVersion": "neuvector.com/v1", "kind": kind,
+                                        "metadata": {"name": name, "namespace": "x"}, "spec": spec},
+              st.sampled_from(["NvSecurityRule", "NvGroupDefinition", "NvDlpSecurityRule"]), st.sampled_from("abc"),
+              st.dictionaries(st.sampled_from(["target", "ingress", "egress", "process", "file", "selector"]), _junk,
+                              max_size=4)),
+    max_size=3, unique_by=lambda o: (o["kind"], o["metadata"]["name"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_junk_objects, _junk_objects)
+def test_any_yaml_shape_diffs_without_crashing(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """Trees given with --old/--new are not validated: malformed objects must still diff (no internal error)."""
+    from compiler.diff.json_output import render_json
+    from compiler.diff.markdown import render_markdown
+    from compiler.diff.text import render_text
+
+    result = diff_objects(old, new)
+    assert render_text(result) and render_json(result) and render_markdown(result)
+    assert diff_objects(old, copy.deepcopy(old)).empty
+    from compiler.diff.model import canonical
+
+    same = sorted(map(canonical, old)) == sorted(map(canonical, new))  # the same objects, maybe in another order
+    assert result.empty == same

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from compiler.diff.model import Change, DiffResult, ManagedGroup, ObjectDiff, Summary
+from compiler.diff.model import Change, DiffResult, ManagedGroup, ObjectDiff, Summary, dig, mappings
 from compiler.errors import NvPolicyError
 from compiler.model import ObjectId, RenderedObject
 
@@ -70,17 +70,14 @@ def _groups(objects: Mapping[ObjectId, Mapping[str, Any]]) -> dict[str, ManagedG
             groups[name] = ManagedGroup(name, role, object_id)
 
     for object_id in sorted(objects):
-        spec = objects[object_id].get("spec") or {}
-        if not isinstance(spec, Mapping):
-            continue
+        spec = objects[object_id].get("spec")
         if object_id.kind == "NvGroupDefinition":
-            add(spec.get("selector"), "definition", object_id)
+            add(dig(spec, "selector"), "definition", object_id)
         elif object_id.kind in ("NvSecurityRule", "NvClusterSecurityRule"):
-            add((spec.get("target") or {}).get("selector"), "target", object_id)
+            add(dig(spec, "target", "selector"), "target", object_id)
             for direction in ("ingress", "egress"):
-                for rule in spec.get(direction) or []:
-                    if isinstance(rule, Mapping):
-                        add(rule.get("selector"), "peer", object_id)
+                for rule in mappings(dig(spec, direction)):
+                    add(rule.get("selector"), "peer", object_id)
     return groups
 
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from compiler.diff import exposure as ex
 from compiler.diff.match import match_by_key, match_network, moved
-from compiler.diff.model import Change
+from compiler.diff.model import Change, dig, mappings
 from compiler.model import format_path
 
 RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 DIRECTIONS = ("ingress", "egress")
 # Parts of a security rule compared rule by rule; deepdiff sees everything else.
+RULE_LISTS = ("ingress", "egress", "process", "file")
 _HANDLED = (
-    "root['spec']['ingress']", "root['spec']['egress']", "root['spec']['process']", "root['spec']['file']",
     "root['spec']['target']['policymode']", "root['spec']['process_profile']['mode']",
     "root['spec']['process_profile']['baseline']",
 )
@@ -23,16 +23,10 @@ _GROUP_CRITERIA = "root['spec']['selector']['criteria']"
 
 
 def _list(data: Mapping[str, Any], section: str) -> list[Mapping[str, Any]]:
-    spec = data.get("spec") or {}
-    value = spec.get(section) if isinstance(spec, Mapping) else None
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+    return mappings(dig(data, "spec", section))
 
 
-def _get(data: Mapping[str, Any], *path: str) -> Any:
-    value: Any = data
-    for key in path:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value
+_get = dig
 
 
 def show(value: Any) -> str:
@@ -50,7 +44,9 @@ def describe_rule(direction: str, rule: Mapping[str, Any]) -> str:
     where = "from" if direction == "ingress" else "to"
     apps = rule.get("applications")
     text = f"{rule.get('action', '?')} {direction} {where} {peer} {rule.get('ports') or 'any'}"
-    return f"{text} [{', '.join(map(str, apps))}]" if apps else text
+    if isinstance(apps, list) and apps:
+        return f"{text} [{', '.join(map(str, apps))}]"
+    return f"{text} [{apps}]" if apps else text
 
 
 def field_changes(old: Any, new: Any, exclude: Sequence[str] = ()) -> list[tuple[str, str]]:
@@ -88,7 +84,9 @@ def compare_objects(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
     exclude: tuple[str, ...]
     if kind in RULE_KINDS:
         changes += _mode_changes(old, new)
-        exclude = (*_HANDLED, *_IDENTITY)
+        # A malformed rule list (not a list of mappings) is left to deepdiff, so no difference goes unseen.
+        lists = tuple(f"root['spec']['{s}']" for s in RULE_LISTS if _rule_list(old, s) and _rule_list(new, s))
+        exclude = (*_HANDLED, *lists, *_IDENTITY)
     elif kind == "NvGroupDefinition":
         changes += _group_changes(old, new)
         exclude = (_GROUP_CRITERIA, *_IDENTITY)
@@ -98,6 +96,11 @@ def compare_objects(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
         changes.append(Change("changed", _field_exposure(path, line), path.split(".")[1] if "." in path else path,
                               path, details=(f"{path}: {line}",)))
     return changes
+
+
+def _rule_list(data: Mapping[str, Any], section: str) -> bool:
+    value = dig(data, "spec", section)
+    return value is None or (isinstance(value, list) and all(isinstance(item, Mapping) for item in value))
 
 
 def _field_exposure(path: str, line: str) -> str:
@@ -198,6 +201,10 @@ def _keyed_presence(section: str, rule: Mapping[str, Any], added: bool) -> str:
     return ex.NARROWS if added else ex.WIDENS
 
 
+def _names(value: Any) -> set[str]:
+    return {str(v) for v in value} if isinstance(value, list) else ({str(value)} if value else set())
+
+
 _FILE_BEHAVIOURS = {"block_access": 2, "monitor_change": 1}
 
 
@@ -213,7 +220,7 @@ def _keyed_exposure(section: str, old: Mapping[str, Any], new: Mapping[str, Any]
         found.append(ex.mode_exposure(old.get("behavior"), new.get("behavior"), _FILE_BEHAVIOURS))
     if bool(old.get("recursive")) != bool(new.get("recursive")):
         found.append(ex.NARROWS if new.get("recursive") else ex.WIDENS)
-    old_apps, new_apps = set(old.get("app") or []), set(new.get("app") or [])
+    old_apps, new_apps = _names(old.get("app")), _names(new.get("app"))
     if old_apps != new_apps:
         # The apps listed may access the file: more of them widens.
         found.append(ex.WIDENS if new_apps - old_apps else ex.NARROWS)

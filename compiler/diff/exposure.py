@@ -8,10 +8,10 @@ widen: something is let through that was not before, and a reviewer should look.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from compiler.diff.model import canonical, dig, mappings
 from compiler.diff.sets import (
     Address,
     addresses_cover,
@@ -41,10 +41,7 @@ def combine(exposures: Sequence[str]) -> str:
 
 
 def _criteria(selector: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(selector, Mapping):
-        return []
-    criteria = selector.get("criteria") or []
-    return [c for c in criteria if isinstance(c, Mapping)]
+    return mappings(dig(selector, "criteria"))
 
 
 def selector_addresses(selector: Any) -> list[Address] | None:
@@ -56,7 +53,7 @@ def selector_addresses(selector: Any) -> list[Address] | None:
 
 
 def _canonical(criteria: list[Mapping[str, Any]]) -> list[str]:
-    return sorted(json.dumps(c, sort_keys=True, default=str) for c in criteria)
+    return sorted(canonical(c) for c in criteria)
 
 
 def selector_covers(a: Any, b: Any) -> bool:
@@ -113,8 +110,8 @@ def presence_exposure(rule: Mapping[str, Any], added: bool) -> str:
 
 def rules_overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Could some connection match both rules (same direction assumed)?"""
-    sa, sb = a.get("selector") or {}, b.get("selector") or {}
-    name_a, name_b = str(sa.get("name", "")), str(sb.get("name", ""))
+    sa, sb = a.get("selector"), b.get("selector")
+    name_a, name_b = str(dig(sa, "name")), str(dig(sb, "name"))
     if name_a != name_b and not ({name_a, name_b} & EVERY_WORKLOAD):
         addr_a, addr_b = selector_addresses(sa), selector_addresses(sb)
         if addr_a is None or addr_b is None or not _ranges_or_addresses_overlap(addr_a, addr_b):

@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
+from compiler.diff.model import canonical, dig
 from compiler.model import ObjectId
 
 # Two objects of one kind under different names are a rename when their content is at
@@ -55,13 +56,10 @@ def _renames(
 
 def _anchor(data: Mapping[str, Any]) -> Any:
     """What a renamed object must keep: its target group (rules), its selector (group definitions)."""
-    spec = data.get("spec") if isinstance(data.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
     if data.get("kind") in ("NvSecurityRule", "NvClusterSecurityRule"):
-        target = spec.get("target")
-        return target.get("selector", {}).get("name") if isinstance(target, Mapping) else None
+        return dig(data, "spec", "target", "selector", "name")
     if data.get("kind") == "NvGroupDefinition":
-        return spec.get("selector")
+        return dig(data, "spec", "selector")
     return None
 
 
@@ -94,9 +92,11 @@ def match_by_key(
 
 
 def _content(rule: Mapping[str, Any]) -> str:
-    import json
+    return canonical({k: v for k, v in rule.items() if k != "name"})
 
-    return json.dumps({k: v for k, v in rule.items() if k != "name"}, sort_keys=True, default=str)
+
+def _action(rule: Mapping[str, Any]) -> str:
+    return str(rule.get("action"))
 
 
 def _peer(rule: Mapping[str, Any]) -> str:
@@ -113,10 +113,10 @@ def match_network(
     its changed sibling; then the rest of each (peer, action) in order; then leftovers with
     the same peer but another action, which are one rule whose action flipped.
     """
-    same, old_rest, new_rest = match_by_key(old, new, lambda r: (_peer(r), r.get("action"), _content(r),
+    same, old_rest, new_rest = match_by_key(old, new, lambda r: (_peer(r), _action(r), _content(r),
                                                                   str(r.get("name"))))
-    exact, old_rest, new_rest = _sub(old, new, old_rest, new_rest, lambda r: (_peer(r), r.get("action"), _content(r)))
-    by_action, old_left, new_left = _sub(old, new, old_rest, new_rest, lambda r: (_peer(r), r.get("action")))
+    exact, old_rest, new_rest = _sub(old, new, old_rest, new_rest, lambda r: (_peer(r), _action(r), _content(r)))
+    by_action, old_left, new_left = _sub(old, new, old_rest, new_rest, lambda r: (_peer(r), _action(r)))
     flipped, removed, added = _sub(old, new, old_left, new_left, _peer)
     return sorted(same + exact + by_action + flipped, key=lambda p: p[1]), removed, added
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compiler.diff.exposure import combine
-from compiler.diff.model import DiffResult
+from compiler.diff.model import DiffResult, dig, mappings
 from compiler.model import ObjectId
 
 _STYLE = {"widens": "stroke:#d73a49,stroke-width:3px", "narrows": "stroke:#2da44e,stroke-width:3px",
@@ -18,14 +18,14 @@ def _flows(state: Mapping[ObjectId, Mapping[str, Any]]) -> dict[Edge, list[str]]
     """Allowed flows by (source, destination) group, each with its port labels."""
     flows: dict[Edge, list[str]] = {}
     for object_id in sorted(state):
-        spec = state[object_id].get("spec") or {}
-        target = ((spec.get("target") or {}).get("selector") or {}).get("name")
-        if object_id.kind not in ("NvSecurityRule", "NvClusterSecurityRule") or not target:
+        spec = state[object_id].get("spec")
+        target = dig(spec, "target", "selector", "name")
+        if object_id.kind not in ("NvSecurityRule", "NvClusterSecurityRule") or not isinstance(target, str):
             continue
         for direction in ("ingress", "egress"):
-            for rule in spec.get(direction) or []:
-                peer = (rule.get("selector") or {}).get("name")
-                if rule.get("action") != "allow" or not peer:
+            for rule in mappings(dig(spec, direction)):
+                peer = dig(rule, "selector", "name")
+                if rule.get("action") != "allow" or not isinstance(peer, str):
                     continue
                 edge = (peer, target) if direction == "ingress" else (target, peer)
                 flows.setdefault(edge, []).append(str(rule.get("ports") or "any"))
@@ -37,12 +37,12 @@ def _touched(result: DiffResult) -> dict[Edge, str]:
     found: dict[Edge, list[str]] = {}
     for obj in result.objects:
         state = result.new_state.get(obj.id) or result.old_state.get(obj.old_id or obj.id) or {}
-        target = (((state.get("spec") or {}).get("target") or {}).get("selector") or {}).get("name")
+        target = dig(state, "spec", "target", "selector", "name")
         for change in obj.changes:
             rule = change.after if change.after is not None else change.before
             if change.section not in ("ingress", "egress") or not isinstance(rule, Mapping) or not target:
                 continue
-            peer = str((rule.get("selector") or {}).get("name"))
+            peer = str(dig(rule, "selector", "name"))
             edge = (peer, str(target)) if change.section == "ingress" else (str(target), peer)
             found.setdefault(edge, []).append(change.exposure)
     return {edge: combine(values) for edge, values in found.items()}

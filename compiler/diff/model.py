@@ -102,3 +102,25 @@ class DiffResult:
             narrows=sum(1 for c in records if c.exposure == "narrows"),
             neutral=sum(1 for c in records if c.exposure == "neutral"),
         )
+
+
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]…``, or None where a level is missing or not a mapping (inputs may be any YAML)."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def mappings(value: Any) -> list[Mapping[str, Any]]:
+    """The mapping items of a list (rules, criteria); anything else is no items."""
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def canonical(value: Any) -> str:
+    """A text equal for equal data, whatever the key order (for matching and sorting)."""
+    import json
+
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except TypeError:  # keys of mixed types cannot be sorted
+        return repr(value)

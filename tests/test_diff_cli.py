@@ -128,6 +128,12 @@ def test_markdown_parts_stay_under_the_limit_and_split_between_tables(tmp_path: 
             assert table[0].startswith("| change |") and table[1].startswith("|---")
         seen.update(re.findall(r"nv\.svc\d+\.big", text))
     assert len(seen) == 120  # every object made it into some part
+    tiny = run_nvpolicy("diff", "--old", str(tmp_path / "old"), "--new", str(new), "--format", "markdown",
+                        "--max-chars", "2000")
+    assert tiny.returncode == 0, tiny.stderr
+    tiny_parts = tiny.stdout.split("<!-- nvpolicy diff: part ")[1:]
+    assert len(tiny_parts) > 100
+    assert all(len("<!-- nvpolicy diff: part " + part) <= 2000 for part in tiny_parts)
     # A second, smaller run replaces the parts: no stale part survives.
     small = run_nvpolicy("diff", "--old", str(new), "--new", str(new), "--format", "markdown", "--out", str(out))
     assert small.returncode == 0 and [p.name for p in out.iterdir()] == ["diff-001.md"]

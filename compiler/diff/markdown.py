@@ -26,6 +26,15 @@ def _cell(text: str, limit: int = 2_000) -> str:
 
 
 def _header(result: DiffResult, budget: int) -> str:
+    """The summary part; lists shrink until it fits one part."""
+    for listed in (MAX_LISTED, 20, 5, 0):
+        text = _header_listing(result, budget, listed)
+        if len(text) <= budget:
+            return text
+    raise NvPolicyError("the summary does not fit in --max-chars", hint="raise --max-chars")
+
+
+def _header_listing(result: DiffResult, budget: int, listed: int) -> str:
     summary = result.summary
     out = [f"## nvpolicy diff: `{result.old_label}` → `{result.new_label}`\n",
            "| widens | narrows | neutral | objects added | changed | removed |",
@@ -38,17 +47,17 @@ def _header(result: DiffResult, budget: int) -> str:
     widening = [(obj, c) for obj in result.objects for c in obj.changes if c.exposure == "widens"]
     if widening:
         out.append("### :warning: Widening changes\n")
-        out += [f"- `{obj.id}`: {c.change} {_cell(c.subject, 300)}" for obj, c in widening[:MAX_LISTED]]
-        if len(widening) > MAX_LISTED:
-            out.append(f"- … and {len(widening) - MAX_LISTED} more (see the objects below)")
+        out += [f"- `{obj.id}`: {c.change} {_cell(c.subject, 300)}" for obj, c in widening[:listed]]
+        if len(widening) > listed:
+            out.append(f"- … and {len(widening) - listed} more (see the objects below)")
         out.append("")
     if result.managed_groups:
         out.append("### Groups becoming CRD-managed\n")
         out.append("NeuVector makes these read-only in its console once the change is applied.\n")
         groups = result.managed_groups
-        out += [f"- `{g.name}` ({g.role}, from `{g.object_id}`)" for g in groups[:MAX_LISTED]]
-        if len(groups) > MAX_LISTED:
-            out.append(f"- … and {len(groups) - MAX_LISTED} more")
+        out += [f"- `{g.name}` ({g.role}, from `{g.object_id}`)" for g in groups[:listed]]
+        if len(groups) > listed:
+            out.append(f"- … and {len(groups) - listed} more")
         out.append("")
     text = "\n".join(out) + "\n"
     from compiler.diff.mermaid import flowchart
@@ -116,7 +125,10 @@ def render_markdown(result: DiffResult, max_chars: int = DEFAULT_MAX_CHARS) -> l
         current += block
     parts.append(current)
     total = len(parts)
-    if total == 1:
-        return [parts[0]]
-    return [_PART_HEADER.format(i=i, n=total) + (_CONTINUED.format(i=i, n=total) if i > 1 else "") + part
-            for i, part in enumerate(parts, 1)]
+    if total > 1:
+        parts = [_PART_HEADER.format(i=i, n=total) + (_CONTINUED.format(i=i, n=total) if i > 1 else "") + part
+                 for i, part in enumerate(parts, 1)]
+    if any(len(part) > max_chars for part in parts):
+        # Only names of extreme length get here: one table row cannot be made to fit.
+        raise NvPolicyError(f"one change does not fit in --max-chars {max_chars}", hint="raise --max-chars")
+    return parts

@@ -101,7 +101,8 @@ def stage(target: Path, files: list[OutputFile]) -> Staged:
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(f"cannot stage the new {target.name}/ next to it: {exc.strerror or exc}") from None
-    old_owned = {path: data for path, data in current.items() if path in owned}
+    old_owned = {path: (target / path).read_bytes() for path in sorted(owned)
+                 if (target / path).is_file() and not (target / path).is_symlink()}
     return Staged(staging, old_owned, new_owned, unchanged=_files(staging) == current)
 
 

@@ -56,7 +56,8 @@ def registered(name: str) -> bool:
     return importlib.util.find_spec(f"compiler.commands.{name}") is not None
 
 
-CASES = [pytest.param(path, line, id=f"{path.name}:{line}") for path in (GITHUB, GITLAB) for line in command_lines(path)]
+CASES = [pytest.param(path, line, id=f"{path.name}:{line}")
+         for path in (GITHUB, GITLAB) for line in command_lines(path)]
 
 
 def test_both_templates_hold_the_pipeline_steps() -> None:

@@ -107,10 +107,15 @@ def stage(target: Path, files: list[OutputFile]) -> Staged:
 
 
 def _walk(root: Path) -> list[tuple[str, Path]]:
+    """Files and symlinks below root; a symlink (even to a directory) is an entry, never followed."""
     if not root.is_dir():
         return []
-    return [(p.relative_to(root).as_posix(), p) for p in sorted(root.rglob("*"))
-            if p.is_symlink() or p.is_file()]
+    relatives: list[str] = []
+    for folder, directories, names in os.walk(root):
+        base = Path(folder)
+        links = [name for name in directories if (base / name).is_symlink()]
+        relatives.extend((base / name).relative_to(root).as_posix() for name in [*names, *links])
+    return [(relative, root / relative) for relative in sorted(relatives)]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -136,7 +141,7 @@ def commit(git: Git, journal: Path, target: Path, pathspec: str, staged: Staged,
             os.rename(target, retired)
         checkpoint("aside")
         os.rename(staged.directory, target)
-        _fsync_dir(target.parent)
+        _fsync_path(target.parent)
     except OSError as exc:
         recover(git, journal, target.parent)
         raise OutputError(f"cannot swap in the new {pathspec}/: {exc.strerror or exc}") from None
@@ -193,7 +198,7 @@ def _recover_journal(git: Git, journal: Path) -> str:
                 os.rename(retired, target)
         git.unstage(pathspec)
         outcome = f"rolled back the uncommitted publish of {pathspec}/ of a killed run"
-    _fsync_dir(target.parent)
+    _fsync_path(target.parent)
     journal.unlink()
     _remove_leftovers(target.parent)
     return outcome
@@ -215,22 +220,18 @@ def _write_journal(path: Path, record: dict[str, object]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_dir(path.parent)
+    _fsync_path(path.parent)
 
 
 def _fsync_tree(root: Path) -> None:
-    for path in [root, *root.rglob("*")]:
-        if path.is_symlink():
-            continue
-        with contextlib.suppress(OSError):
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    for folder, _directories, names in os.walk(root):
+        for name in names:
+            if not (Path(folder) / name).is_symlink():
+                _fsync_path(Path(folder) / name)
+        _fsync_path(Path(folder))
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_path(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:

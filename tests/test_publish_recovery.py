@@ -121,3 +121,14 @@ def test_the_lock_of_a_killed_run_is_taken_over(source: Path, deploy: Path) -> N
     assert result.returncode == 0, result.stderr
     assert "took over the lock left by a killed publish (pid 999999 on gone" in result.stderr
     assert lock_file.read_text(encoding="utf-8") == ""
+
+
+def test_a_failing_git_commit_rolls_back_at_once(source: Path, deploy: Path) -> None:
+    git(deploy, "config", "user.useConfigOnly", "true")
+    no_identity = {key: "" for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                                       "GIT_COMMITTER_EMAIL", "EMAIL")}
+    result = publish(source, deploy, extra_env=no_identity)
+    assert result.returncode == 2
+    assert "git commit failed" in result.stderr and "GIT_AUTHOR_" in result.stderr
+    assert commit_count(deploy) == 1 and not (deploy / "dev").exists()
+    assert_consistent(deploy)

@@ -108,11 +108,14 @@ def test_several_environments_share_one_deploy_repo(source: Path, deploy: Path, 
         assert result.returncode == 0, result.stderr
     assert published(deploy, "prod") == rendered(source, "prod", tmp_path)
     assert (deploy / "qa" / "keep.yaml").read_text(encoding="utf-8") == "kind: Foreign\n"
-    custom = publish(source, deploy, "--dir", "clusters/eu/prod", "--message", "Release 7", env="prod")
+    custom = publish(source, deploy, "--dir", "clusters/eu/prod", "--message", "Release 7",
+                     "--set", "policy_mode=Monitor", env="prod")
     assert custom.returncode == 0, custom.stderr
-    assert published(deploy, "clusters/eu/prod") == rendered(source, "prod", tmp_path)
+    expected = layout(render_environment(source, "prod", ["policy_mode=Monitor"]).objects)
+    assert published(deploy, "clusters/eu/prod") == {f.path: f.text.encode("utf-8") for f in expected}
     assert git(deploy, "log", "-1", "--format=%s") == "Release 7"
-    assert "Environment: prod" in git(deploy, "log", "-1", "--format=%B")
+    body = git(deploy, "log", "-1", "--format=%B")
+    assert "Environment: prod" in body and "Override: policy_mode=Monitor" in body
 
 
 @pytest.mark.parametrize("change", ["modified", "untracked"])
@@ -202,3 +205,11 @@ def test_push_to_a_missing_remote_is_reported(source: Path, deploy: Path) -> Non
     result = publish(source, deploy, "--push", "--remote", "nowhere")
     assert result.returncode == 2
     assert "no remote named 'nowhere'" in result.stderr
+
+
+@pytest.mark.parametrize("subdir", ["../outside", ".git/hooks", "."])
+def test_a_directory_outside_the_repo_is_refused(source: Path, deploy: Path, subdir: str) -> None:
+    result = publish(source, deploy, "--dir", subdir)
+    assert result.returncode == 2
+    assert f"--dir {subdir!r}" in result.stderr
+    assert commit_count(deploy) == 1

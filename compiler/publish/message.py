@@ -56,11 +56,11 @@ def widening_count(old_objects: Sequence[Mapping[str, Any]], new_objects: Sequen
     return value if isinstance(value, int) else None
 
 
-def commit_message(env: str, source: Source, counts: Counts, subject: str | None = None) -> str:
+def commit_message(env: str, source: Source, counts: Counts, subject: str | None = None,
+                   overrides: Sequence[str] = ()) -> str:
     first = subject.strip() if subject and subject.strip() else f"nvpolicy publish {env}: {counts.summary()}"
-    return (
-        f"{first}\n\n"
-        f"Environment: {env}\n"
-        f"Source: {source.describe()}\n"
-        f"Objects: {counts.summary()}\n"
-    )
+    lines = [f"Environment: {env}", f"Source: {source.describe()}"]
+    # --set changes what was rendered, so the commit must say so to be reproducible.
+    lines.extend(f"Override: {override}" for override in overrides)
+    lines.append(f"Objects: {counts.summary()}")
+    return f"{first}\n\n" + "".join(f"{line}\n" for line in lines)

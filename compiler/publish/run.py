@@ -74,7 +74,7 @@ def publish(request: PublishRequest) -> PublishResult:
                 added, changed, removed = count_objects(staged.old_owned, staged.new_owned)
                 widening = widening_count(_parse(staged.old_owned), [obj.data for obj in rendered.objects])
                 counts = Counts(added, changed, removed, widening)
-                message = commit_message(request.env, source, counts, request.message)
+                message = commit_message(request.env, source, counts, request.message, request.overrides)
             except BaseException:
                 shutil.rmtree(staged.directory, ignore_errors=True)
                 raise
@@ -89,7 +89,8 @@ def _check_subdir(subdir: str) -> str:
         raise DeployRepoError(f"--dir {subdir!r} must name a subdirectory of the deploy repo",
                               hint="e.g. --dir prod or --dir clusters/eu/prod")
     if ".git" in pure.parts or any(part.startswith(".nvpolicy-publish.") for part in pure.parts):
-        raise DeployRepoError(f"--dir {subdir!r} names a directory git or nvpolicy keep for themselves")
+        raise DeployRepoError(f"--dir {subdir!r} names a directory git or nvpolicy keep for themselves",
+                              hint="choose another --dir")
     return pure.as_posix()
 
 
@@ -101,7 +102,8 @@ def _target(deploy: Git, repo: Path, subdir: str) -> tuple[Path, str]:
                               hint="publish owns a real directory; choose another --dir")
     real = target.parent.resolve() / target.name
     if not real.is_relative_to(top) or real == top:
-        raise DeployRepoError(f"--dir {subdir} leaves the deploy repo {top}")
+        raise DeployRepoError(f"--dir {subdir} leaves the deploy repo {top}",
+                              hint="a symlink on the way points elsewhere; publish writes only inside the repo")
     return real, real.relative_to(top).as_posix()
 
 

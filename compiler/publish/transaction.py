@@ -44,7 +44,7 @@ import shutil
 import signal
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from compiler.emit import OutputFile
 from compiler.errors import NvPolicyError, OutputError
@@ -177,8 +177,10 @@ def _recover_journal(git: Git, journal: Path) -> str:
     top = git.top_level()
     target = top / pathspec
     staging, retired = target.parent / staging_name, target.parent / retired_name
-    if not (staging.name.startswith(PREFIX) and retired.name.startswith(PREFIX)):
-        raise NvPolicyError(f"the journal {journal} names directories nvpolicy never creates",
+    parts = PurePosixPath(pathspec).parts
+    names_ok = all(name.startswith(PREFIX) and "/" not in name for name in (staging_name, retired_name))
+    if not names_ok or not parts or ".." in parts or PurePosixPath(pathspec).is_absolute():
+        raise NvPolicyError(f"the journal {journal} names paths nvpolicy never creates",
                             hint="inspect the deploy repo with git status, then delete the journal")
     current = git.head()
     if current is not None and current != head and f"{RUN_TRAILER}: {run}" in git.message(current):

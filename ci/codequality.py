@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Convert `nvpolicy lint --format json` output files into one GitLab code-quality report.
+
+    python3 ci/codequality.py reports/lint/*.json > gl-code-quality-report.json
+
+Reads each file's findings (a JSON list, or an object with a "findings" list); each finding
+needs a message and a rule, and may carry level (error/warning/info) and a location, either
+{"file", "line"} or "file:line:col". Writes the Code Climate subset GitLab reads: description,
+check_name, fingerprint, severity, location.path and location.lines.begin. Standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def location(finding: dict[str, Any]) -> tuple[str, int]:
+    where = finding.get("location", finding)
+    if isinstance(where, str):
+        file, _, rest = where.partition(":")
+        line = rest.split(":", 1)[0]
+        return file, int(line) if line.isdigit() else 1
+    return str(where.get("file", "")), int(where.get("line") or 1)
+
+
+def convert(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    issues = []
+    for finding in findings:
+        path, line = location(finding)
+        rule = str(finding.get("rule") or finding.get("rule_id") or finding.get("id") or "nvpolicy")
+        message = str(finding.get("message", ""))
+        key = f"{rule}|{path}|{finding.get('object_id', '')}|{message}"
+        issues.append({
+            "description": message,
+            "check_name": rule,
+            "fingerprint": hashlib.sha256(key.encode()).hexdigest(),
+            "severity": SEVERITY.get(str(finding.get("level", "error")), "major"),
+            "location": {"path": path, "lines": {"begin": line}},
+        })
+    return issues
+
+
+def main(files: list[str]) -> int:
+    issues: list[dict[str, Any]] = []
+    for name in files:
+        text = Path(name).read_text(encoding="utf-8")
+        data = json.loads(text) if text.strip() else []
+        issues.extend(convert(data["findings"] if isinstance(data, dict) else data))
+    json.dump(issues, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Post `nvpolicy diff --out DIR` Markdown parts as PR/MR comments, updating earlier ones in place.
+
+    python3 ci/pr_comment.py github --pr 42 reports/diff     # GITHUB_TOKEN, GITHUB_REPOSITORY
+    python3 ci/pr_comment.py gitlab --pr 7 reports/diff      # NVPOLICY_GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID
+    python3 ci/pr_comment.py plan --pr 0 reports/diff        # print what would be posted, no network
+
+DIR holds one folder per environment with the numbered parts (`*.md`, posted in name order). Each
+comment starts with a hidden marker `<!-- nvpolicy-diff env=ENV part=N -->`; a rerun edits the
+comment with the same marker, deletes parts that no longer exist, and posts only new ones, so a
+pull request carries one current set of comments per environment. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+MARKER = re.compile(r"<!-- nvpolicy-diff env=(\S+) part=(\d+) -->")
+
+
+def parts(root: Path) -> dict[tuple[str, int], str]:
+    """Comment bodies by (env, part number), each starting with its marker."""
+    found: dict[tuple[str, int], str] = {}
+    for env_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        for number, part in enumerate(sorted(env_dir.glob("*.md")), start=1):
+            text = part.read_text(encoding="utf-8")
+            found[(env_dir.name, number)] = f"<!-- nvpolicy-diff env={env_dir.name} part={number} -->\n{text}"
+    return found
+
+
+def plan(existing: list[tuple[Any, str]], wanted: dict[tuple[str, int], str]) -> list[tuple[str, Any, str]]:
+    """(action, comment id or None, body) to go from the existing comments to the wanted ones."""
+    actions: list[tuple[str, Any, str]] = []
+    seen: set[tuple[str, int]] = set()
+    for comment_id, body in existing:
+        match = MARKER.search(body)
+        if not match:
+            continue  # not ours
+        key = (match.group(1), int(match.group(2)))
+        if key in wanted and key not in seen:
+            seen.add(key)
+            if body != wanted[key]:
+                actions.append(("update", comment_id, wanted[key]))
+        else:
+            actions.append(("delete", comment_id, ""))
+    actions.extend(("create", None, wanted[key]) for key in sorted(wanted) if key not in seen)
+    return actions
+
+
+class Api:
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        self.base, self.headers = base, headers
+
+    def call(self, method: str, url: str, body: dict[str, str] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url if url.startswith("http") else self.base + url, data=data,
+                                         method=method, headers={**self.headers, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+        return json.loads(text) if text.strip() else None
+
+    def pages(self, url: str) -> list[Any]:
+        items: list[Any] = []
+        for page in range(1, 100):
+            batch = self.call("GET", f"{url}{'&' if '?' in url else '?'}per_page=100&page={page}")
+            items.extend(batch)
+            if len(batch) < 100:
+                break
+        return items
+
+
+def github(pr: str) -> tuple[Api, str, str]:
+    api = Api(os.environ.get("GITHUB_API_URL", "https://api.github.com"),
+              {"Authorization": f"Bearer {os.environ['GITHUB_TOKEN']}", "Accept": "application/vnd.github+json"})
+    repo = os.environ["GITHUB_REPOSITORY"]
+    return api, f"/repos/{repo}/issues/{pr}/comments", f"/repos/{repo}/issues/comments/"
+
+
+def gitlab(pr: str) -> tuple[Api, str, str]:
+    api = Api(os.environ["CI_API_V4_URL"], {"PRIVATE-TOKEN": os.environ["NVPOLICY_GITLAB_TOKEN"]})
+    notes = f"/projects/{os.environ['CI_PROJECT_ID']}/merge_requests/{pr}/notes"
+    return api, notes, notes + "/"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("forge", choices=["github", "gitlab", "plan"])
+    parser.add_argument("--pr", required=True, help="pull request number / merge request IID")
+    parser.add_argument("directory", type=Path)
+    args = parser.parse_args(argv)
+    wanted = parts(args.directory)
+    if args.forge == "plan":
+        for action, _, body in plan([], wanted):
+            print(f"{action}: {body.splitlines()[0]}")
+        return 0
+    api, collection, item = (github if args.forge == "github" else gitlab)(args.pr)
+    existing = [(c["id"], c.get("body") or "") for c in api.pages(collection)]
+    for action, comment_id, body in plan(existing, wanted):
+        if action == "create":
+            api.call("POST", collection, {"body": body})
+        elif action == "update":
+            api.call("PATCH" if args.forge == "github" else "PUT", f"{item}{comment_id}", {"body": body})
+        else:
+            api.call("DELETE", f"{item}{comment_id}")
+        print(f"{action} {comment_id or ''}".rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,71 @@
+"""``nvpolicy publish``: render one environment and commit it into a directory of a deploy repo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ORDER = 50
+EXAMPLES = """\
+Examples:
+
+  nvpolicy publish --env prod --repo ../deploy
+
+  nvpolicy publish --env qa --repo ../deploy --dir clusters/eu/qa --push
+
+  nvpolicy publish --env prod --repo ../deploy --branch main --push --remote upstream --message "Release 2026.11"
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=EXAMPLES)(publish)
+
+
+def publish(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment to render and publish.")],
+    repo: Annotated[Path, typer.Option("--repo", help="The deploy repo: a git work tree.", metavar="PATH")],
+    subdir: Annotated[
+        str | None, typer.Option("--dir", help="Directory in the deploy repo that publish owns (default: ENV).",
+                                 metavar="SUBDIR")
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Subject line of the commit (the body always says "
+                                 "env, source commit and changes).")
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="Branch to commit to; must be checked out (or the repo empty).",
+                                 metavar="NAME")
+    ] = None,
+    push: Annotated[bool, typer.Option("--push", help="Push the branch to the remote afterwards.")] = False,
+    remote: Annotated[
+        str, typer.Option("--remote", help="The remote --push pushes to.", metavar="REMOTE")
+    ] = "origin",
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Publish from a policy project with uncommitted changes.")
+    ] = False,
+    overrides: Annotated[
+        list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
+    ] = [],  # noqa: B006
+) -> None:
+    """Render ENV into PATH/SUBDIR of a deploy repo and commit it; no commit when nothing changed."""
+    from compiler.cli import project_dir
+    from compiler.publish.run import PublishRequest
+    from compiler.publish.run import publish as run_publish
+
+    request = PublishRequest(project_dir(ctx), env, repo.expanduser(), subdir, message, branch,
+                             remote if push else None, allow_dirty, tuple(overrides))
+    result = run_publish(request)
+    for note in result.recovered:
+        typer.echo(f"note: {note}", err=True)
+    where = f"{repo}/{result.directory}/"
+    if result.commit is None:
+        typer.echo(f"{result.env}: no changes; {where} already matches, nothing committed")
+    else:
+        assert result.counts is not None
+        typer.echo(f"{result.env}: committed {result.commit} on {result.branch} in {repo} "
+                   f"({result.counts.summary()}) -> {where}")
+    if result.pushed:
+        typer.echo(f"{result.env}: {result.pushed}")

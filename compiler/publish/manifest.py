@@ -1,0 +1,34 @@
+"""The ownership manifest: the hidden file in SUBDIR that lists the files publish wrote there.
+
+Only listed files are ever replaced or removed, so files someone else keeps in SUBDIR (a README,
+a hand-written patch) survive every publish. The manifest lives in the deploy repo, which others
+can edit: a listed path that would leave SUBDIR is ignored, never followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+MANIFEST = ".nvpolicy-owned"
+_HEADER = "# Files written by `nvpolicy publish`; it replaces or removes only these. Do not edit.\n"
+
+
+def render_manifest(paths: Iterable[str]) -> str:
+    return _HEADER + "".join(f"{path}\n" for path in sorted(set(paths)))
+
+
+def read_manifest(directory: Path) -> set[str]:
+    """The owned paths recorded in ``directory``; empty when there is no manifest yet."""
+    try:
+        text = (directory / MANIFEST).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    except (OSError, UnicodeDecodeError):
+        return set()  # unreadable: own nothing rather than guess
+    return {line for line in (raw.strip() for raw in text.splitlines()) if line and _is_inside(line)}
+
+
+def _is_inside(path: str) -> bool:
+    pure = PurePosixPath(path)
+    return not pure.is_absolute() and ".." not in pure.parts and pure.parts[:1] != (MANIFEST,) and bool(pure.parts)

@@ -1,0 +1,159 @@
+"""The CI templates cannot rot: every nvpolicy/make line of both files runs against the bundled example.
+
+Lines run in a copy of the project that is a real git repository (the base of a pull request is
+its previous commit), next to a deploy repo cloned from a local bare remote, as the templates
+expect (``../deploy``). Loops over ``$(ci/environments)`` run once per environment.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.publish_helpers import GIT_ENV, commit_all, git, init_repo
+
+GITHUB = REPO / ".github" / "workflows" / "nvpolicy.yml"
+GITLAB = REPO / ".gitlab-ci.yml"
+# `make <target>` lines run these nvpolicy subcommands.
+MAKE_TARGETS = {"install": None, "render": "render", "render-all": "render", "lint": "lint", "diff": "diff",
+                "publish": "publish", "validate": "validate"}
+COMMAND = re.compile(r"^(?:\S*/)?(?:nvpolicy|make)\s")
+
+
+def command_lines(path: Path) -> list[str]:
+    """Every shell line of the file that starts with nvpolicy or make (a trailing `|| …` dropped)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    scripts: list[str] = []
+    for job in data.get("jobs", data).values():
+        if not isinstance(job, dict):
+            continue
+        scripts.extend(step["run"] for step in job.get("steps", []) if isinstance(step, dict) and "run" in step)
+        scripts.extend(item for item in job.get("script", []) if isinstance(item, str))
+    lines = [line.strip() for script in scripts for line in script.splitlines()]
+    return [line.split(" || ")[0] for line in lines if COMMAND.match(line)]
+
+
+def subcommand(line: str) -> str | None:
+    words = line.split()
+    if words[0] == "make":
+        return MAKE_TARGETS[words[1]]
+    return next(word for word in words[1:] if not word.startswith("-"))
+
+
+def registered(name: str) -> bool:
+    return importlib.util.find_spec(f"compiler.commands.{name}") is not None
+
+
+CASES = [pytest.param(path, line, id=f"{path.name}:{line}")
+         for path in (GITHUB, GITLAB) for line in command_lines(path)]
+
+
+def test_both_templates_hold_the_pipeline_steps() -> None:
+    for path in (GITHUB, GITLAB):
+        used = {subcommand(line) for line in command_lines(path)}
+        assert {"render", "lint", "diff", "publish"} <= used, path
+    assert "github/codeql-action/upload-sarif" in GITHUB.read_text(encoding="utf-8")
+    assert "codequality:" in GITLAB.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``<root>/project`` (the policy repo, its .venv linked to ours) and ``<root>/deploy``."""
+    root = tmp_path_factory.mktemp("ci")
+    project = root / "project"
+    project.mkdir()
+    for name in ("Makefile", "pyproject.toml", ".gitignore"):
+        shutil.copy2(REPO / name, project / name)  # copy2 keeps pyproject older than .venv/.installed
+    for folder in ("policies", "environments", "ci"):
+        shutil.copytree(REPO / folder, project / folder)
+    (project / ".venv").symlink_to(REPO / ".venv")
+    init_repo(project)
+    commit_all(project, "base")
+    orders = project / "policies" / "orders.yaml"
+    orders.write_text(orders.read_text(encoding="utf-8").replace("openjdk-17", "openjdk-21"), encoding="utf-8")
+    commit_all(project, "pull request")
+    remote = root / "remote.git"
+    git(root, "init", "-q", "--bare", "-b", "main", str(remote))
+    init_repo(root / "seed", {"README.md": "deploy\n"})
+    git(root / "seed", "push", "-q", str(remote), "main")
+    git(root, "clone", "-q", str(remote), str(root / "deploy"))
+    return project
+
+
+@pytest.mark.parametrize(("path", "line"), CASES)
+def test_template_line_runs(path: Path, line: str, workspace: Path) -> None:
+    name = subcommand(line)
+    if name is not None and not registered(name):
+        pytest.skip(f"`nvpolicy {name}` is not registered in this branch yet (line: {line})")
+    environments = subprocess.run(["ci/environments"], cwd=workspace, capture_output=True, text=True,
+                                  check=True).stdout.split()
+    assert environments == ["dev", "prod", "qa"]
+    variables = {"BASE": "HEAD~1", "GITHUB_OUTPUT": os.devnull}
+    for env in environments if "$env" in line else [""]:
+        (workspace / "reports" / "lint").mkdir(parents=True, exist_ok=True)
+        (workspace / "reports" / "sarif").mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(["bash", "-euc", line], cwd=workspace, capture_output=True, text=True, check=False,
+                                env={**os.environ, **GIT_ENV, **variables, "env": env}, timeout=300)
+        allowed = {0, 1} if name in ("lint", "diff") else {0}
+        assert result.returncode in allowed, f"{line} (env={env}):\n{result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr
+    if name == "render":
+        assert sorted(p.name for p in (workspace / "rendered").iterdir()) == ["dev", "prod", "qa"]
+    if name == "publish":
+        deploy = workspace.parent / "deploy"
+        assert git(deploy, "status", "--porcelain") == ""
+        assert {"dev", "prod", "qa"} <= {p.name for p in deploy.iterdir()}
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, REPO / "ci" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_comment_parts_update_earlier_comments_instead_of_piling_up(tmp_path: Path) -> None:
+    pr_comment = _load("pr_comment")
+    for env, count in (("prod", 2), ("dev", 1)):
+        for number in range(1, count + 1):
+            (tmp_path / env).mkdir(exist_ok=True)
+            (tmp_path / env / f"part-{number}.md").write_text(f"## {env} part {number}\n", encoding="utf-8")
+    wanted = pr_comment.parts(tmp_path)
+    existing: list[tuple[Any, str]] = [
+        (1, "a human comment"),
+        (2, wanted[("prod", 1)]),                                          # unchanged: left alone
+        (3, "<!-- nvpolicy-diff env=prod part=2 -->\nold text"),          # changed: edited in place
+        (4, "<!-- nvpolicy-diff env=prod part=3 -->\na part that is gone"),  # gone: deleted
+    ]
+    actions = pr_comment.plan(existing, wanted)
+    assert actions == [("update", 3, wanted[("prod", 2)]), ("delete", 4, ""), ("create", None, wanted[("dev", 1)])]
+    assert pr_comment.plan([(9, body) for body in wanted.values()], wanted) == []
+
+
+def test_lint_json_converts_to_a_gitlab_code_quality_report() -> None:
+    codequality = _load("codequality")
+    issues = codequality.convert([
+        {"location": {"file": "policies/orders.yaml", "line": 12}, "level": "warning", "message": "ports any",
+         "rule": "NV101"},
+        {"location": "policies/db.yaml:3:5", "level": "error", "message": "bad", "rule": "NV001"},
+    ])
+    assert [(i["check_name"], i["severity"], i["location"]) for i in issues] == [
+        ("NV101", "minor", {"path": "policies/orders.yaml", "lines": {"begin": 12}}),
+        ("NV001", "major", {"path": "policies/db.yaml", "lines": {"begin": 3}}),
+    ]
+    assert len({i["fingerprint"] for i in issues}) == 2
+    json.dumps(issues)

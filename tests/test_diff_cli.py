@@ -144,6 +144,7 @@ def test_base_renders_the_ref_and_leaves_worktree_and_index_alone(tmp_path: Path
     project = repo / "policy"  # the project is a subdirectory of the repository
     for folder in ("policies", "environments"):
         shutil.copytree(REPO / folder, project / folder)
+    (project / "venv-link").symlink_to("/usr")  # committed links outside the inputs are not extracted
     _git(tmp_path, "init", "-q", str(repo))
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "base")

@@ -76,7 +76,10 @@ def render_at_ref(project: Path, env: str, ref: str, overrides: Sequence[str] = 
     archive = _git(top, "archive", "--format=tar", commit, *pathspec, binary=True)
     with tempfile.TemporaryDirectory(prefix="nvpolicy-base-") as temp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(temp, filter="data")
+            # Only the render's inputs; anything else in the tree (a committed .venv link, say) is not ours.
+            inputs = (f"{prefix}policies/", f"{prefix}environments/")
+            members = [m for m in tar.getmembers() if m.name.startswith(inputs) and (m.isfile() or m.isdir())]
+            tar.extractall(temp, members=members, filter="data")
         root = Path(temp) / prefix
         if not (root / "policies").is_dir():
             raise NvPolicyError(f"--base {ref}: the commit has no {prefix}policies/ directory",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,17 +42,11 @@ def count_objects(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> tuple[i
     return added, changed, removed
 
 
-def widening_count(old_objects: Sequence[Mapping[str, Any]], new_objects: Sequence[Mapping[str, Any]]) -> int | None:
-    """How many changes widen what the policy allows, from ``nvpolicy diff``; None where it is not installed."""
-    try:
-        diff = importlib.import_module("compiler.diff")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("compiler.diff", "compiler"):
-            return None
-        raise
-    summary: Any = diff.summarize(old_objects, new_objects)
-    value = summary.get("widening") if isinstance(summary, Mapping) else getattr(summary, "widening", None)
-    return value if isinstance(value, int) else None
+def widening_count(old_objects: Sequence[Mapping[str, Any]], new_objects: Sequence[Mapping[str, Any]]) -> int:
+    """How many changes widen what the policy allows, as ``nvpolicy diff`` counts them."""
+    from compiler.diff import summarize
+
+    return summarize(old_objects, new_objects).widens
 
 
 def commit_message(env: str, source: Source, counts: Counts, subject: str | None = None,

@@ -92,7 +92,7 @@ def load_text(text: str, name: str) -> list[SourceDocument]:
                 documents.append(_Builder(name).document(node, index))
             index += 1
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, name) from None
+        raise _yaml_error(exc, name, text) from None
     except yaml.YAMLError as exc:  # reader errors carry no mark
         raise SourceError(f"invalid YAML: {exc}", location=Location(name)) from None
     finally:
@@ -105,7 +105,7 @@ def _is_empty(node: yaml.Node) -> bool:
     return is_null and node.value in ("", "~", "null")
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> SourceError:
+def _yaml_error(exc: yaml.MarkedYAMLError, name: str, text: str = "") -> SourceError:
     mark = exc.problem_mark or exc.context_mark
     location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
     problem = exc.problem or "invalid YAML"
@@ -113,9 +113,16 @@ def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> SourceError:
     hint = None
     if "mapping values are not allowed" in problem:
         hint = "quote values that contain ': ' (a colon followed by a space)"
-    elif "found character '\\t'" in problem:
+    elif "found character '\\t'" in problem or _char_at(text, mark) == "\t":
         hint = "indent with spaces; YAML does not allow tabs"
     return SourceError(f"invalid YAML: {problem}{context}", location=location, hint=hint)
+
+
+def _char_at(text: str, mark: yaml.Mark | None) -> str:
+    # libyaml's C parser reports a tab as "a character that cannot start any token", without naming it.
+    if mark is None or not 0 <= mark.index < len(text):
+        return ""
+    return text[mark.index]
 
 
 class _Builder:

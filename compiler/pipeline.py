@@ -93,7 +93,7 @@ def _raise_all(errors: list[NvPolicyError]) -> None:
     if len(errors) == 1:
         raise errors[0]
     if errors:
-        raise ErrorGroup(errors[:MAX_REPORTED_ERRORS])
+        raise ErrorGroup(errors[:MAX_REPORTED_ERRORS], omitted=max(0, len(errors) - MAX_REPORTED_ERRORS))
 
 
 def layout(objects: Sequence[RenderedObject], output_format: str = "crds") -> list[OutputFile]:

@@ -26,15 +26,29 @@ ENV = "dev"
 CHANGES = {"tcp/{{ peers.db.port }}": "tcp/{{ peers.db.port + 1 }}"}
 
 
-def _versions(tmp_path: Path) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
-    project = tmp_path / "project"
+Trees = tuple[Path, dict[str, bytes], dict[str, bytes]]
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
+    """A project holding the old sources, and the old and new output trees (rendered once per module)."""
+    project = tmp_path_factory.mktemp("crash") / "project"
     for folder in ("policies", "environments"):
         shutil.copytree(REPO / folder, project / folder)
-    old = _render(project)
     _use_version(project, new=True)
     new = _render(project)
     _use_version(project, new=False)
+    old = _render(project)
     assert old != new and set(old) != set(new)
+    return project, old, new
+
+
+def _versions(trees: Trees, tmp_path: Path) -> Trees:
+    """A private copy of the project, its rendered/ holding the old tree."""
+    template, old, new = trees
+    project = tmp_path / "project"
+    shutil.copytree(template, project, symlinks=True)
+    assert tree_bytes(project / "rendered" / ENV) == old
     return project, old, new
 
 
@@ -69,9 +83,8 @@ def _start(project: Path, kill_at: str | None = None) -> subprocess.Popen[bytes]
 
 
 @pytest.mark.parametrize("point", ["file-1", "file-2", "before-swap", "after-swap"])
-def test_kill_at_each_step_leaves_old_or_new_tree(point: str, tmp_path: Path) -> None:
-    project, old, new = _versions(tmp_path)
-    _render(project)
+def test_kill_at_each_step_leaves_old_or_new_tree(point: str, trees: Trees, tmp_path: Path) -> None:
+    project, old, new = _versions(trees, tmp_path)
     _use_version(project, new=True)
     process = _start(project, kill_at=point)
     process.wait(timeout=120)
@@ -84,8 +97,8 @@ def test_kill_at_each_step_leaves_old_or_new_tree(point: str, tmp_path: Path) ->
     assert _leftovers(project) == []
 
 
-def test_first_render_killed_before_swap_leaves_no_output(tmp_path: Path) -> None:
-    project, _old, new = _versions(tmp_path)
+def test_first_render_killed_before_swap_leaves_no_output(trees: Trees, tmp_path: Path) -> None:
+    project, _old, new = _versions(trees, tmp_path)
     shutil.rmtree(project / "rendered" / ENV)
     process = _start(project, kill_at="before-swap")
     process.wait(timeout=120)
@@ -96,10 +109,9 @@ def test_first_render_killed_before_swap_leaves_no_output(tmp_path: Path) -> Non
     assert _leftovers(project) == []
 
 
-def test_random_kills_never_leave_a_partial_tree(tmp_path: Path) -> None:
-    project, old, new = _versions(tmp_path)
+def test_random_kills_never_leave_a_partial_tree(trees: Trees, tmp_path: Path) -> None:
+    project, old, new = _versions(trees, tmp_path)
     state = old
-    _render(project)
     chooser = random.Random(9)
     outcomes = set()
     for attempt in range(10):

@@ -22,6 +22,9 @@ MAX_SOURCE_BYTES = 5 * 1024 * 1024
 # The size a document may reach once its aliases are expanded, in nodes. Real policy
 # documents stay far below; "billion laughs" style inputs exceed it quickly.
 MAX_EXPANDED_NODES = 1_000_000
+# How deeply values may nest. NeuVector resources nest about ten levels; building (and later
+# rendering and emitting) walks recursively, so a deeper document is refused up front.
+MAX_DEPTH = 100
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -133,6 +136,7 @@ class _Builder:
         self.marks: dict[KeyPath, tuple[int, int]] = {}
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
+        self.depths: dict[int, int] = {}
 
     def document(self, node: yaml.Node, index: int) -> SourceDocument:
         if self._size(node) > MAX_EXPANDED_NODES:
@@ -140,6 +144,12 @@ class _Builder:
                 f"document expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases",
                 location=self._where(node),
                 hint="an alias bomb or a runaway anchor; write the values out or split the document",
+            )
+        if self.depths[id(node)] > MAX_DEPTH:
+            raise SourceError(
+                f"document nests deeper than {MAX_DEPTH} levels",
+                location=self._where(node),
+                hint="NeuVector resources nest about ten levels; flatten the data",
             )
         data = self._build(node, ())
         return SourceDocument(data, Marks(self.name, self.marks), index)
@@ -164,6 +174,7 @@ class _Builder:
                     if total > MAX_EXPANDED_NODES:
                         break
                 self.sizes[key] = total
+                self.depths[key] = 1 + max((self.depths.get(id(child), 1) for child in children), default=0)
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in children if id(child) not in self.sizes)

@@ -174,7 +174,7 @@ def _dotted_lookup(names: list[str], expr: str) -> Callable[[Mapping[str, Any]],
             except KeyError:
                 value = _MISSING
             if value is _MISSING:
-                return slow(context)  # the slow path explains what is missing
+                return _defined(slow(context))  # the slow path explains what is missing
         return value
 
     return lookup
@@ -242,6 +242,18 @@ def _guard(action: Callable[[], Any]) -> Any:
         raise TemplateFault("placeholder nests too deeply") from None
     except MemoryError:
         raise TemplateFault("placeholder needs too much memory") from None
+
+
+def _defined(value: Any) -> Any:
+    """Raise the reason a name is undefined; an expression that only names it returns the Undefined."""
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        try:
+            str(value)
+        except Exception as exc:  # StrictUndefined raises on use, with the reason
+            raise TemplateFault(_undefined_message(str(getattr(exc, "message", exc)))) from None
+    return value
 
 
 def _undefined_message(text: str) -> str:

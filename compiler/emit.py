@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,18 +175,31 @@ def replace_directory(target: Path, files: Sequence[OutputFile]) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
     try:
-        for output in files:
+        for number, output in enumerate(files, 1):
             _write_file(staging, output)
+            _crash_point(f"file-{number}")
         _fsync_dir(staging)
+        _crash_point("before-swap")
         if target.exists():
             _swap_in(staging, target)
         else:
             os.rename(staging, target)
+        _crash_point("after-swap")
         _fsync_dir(parent)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# Test-only fault injection: the crash-safety tests kill a render at an exact step with
+# NVPOLICY_TEST_KILL_AT=<point> (file-<n>, before-swap, after-swap). Read here and nowhere else.
+_KILL_AT_VARIABLE = "NVPOLICY_TEST_KILL_AT"
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(_KILL_AT_VARIABLE) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _write_file(root: Path, output: OutputFile) -> None:

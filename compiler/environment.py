@@ -74,6 +74,11 @@ def environment_names(project: Path) -> list[str]:
     )
 
 
+def _partial_names(project: Path) -> list[str]:
+    folder = project / ENVIRONMENTS_DIR
+    return sorted(path.stem for path in folder.glob(f"{PARTIAL_PREFIX}*.yaml") if ENV_NAME.match(path.stem))
+
+
 def load_environment(project: Path, name: str, overrides: Iterable[str] = ()) -> Environment:
     """Read ``environments/<name>.yaml`` with its parents, apply ``--set`` overrides, validate."""
     if name.startswith(PARTIAL_PREFIX):
@@ -137,10 +142,12 @@ def _read_environment_file(project: Path, name: str, referrer: Location | None) 
     display = f"{ENVIRONMENTS_DIR}/{name}.yaml"
     if not path.is_file():
         known = environment_names(project)
+        # A parent is often a partial (_base); suggest those too when a parent is missing.
+        candidates = known + _partial_names(project) if referrer else known
         hint = f"known environments: {', '.join(known)}" if known else f"create {display}"
         import difflib
 
-        close = difflib.get_close_matches(name, known, n=1)
+        close = difflib.get_close_matches(name, candidates, n=1)
         if close:
             hint = f"did you mean {close[0]!r}? ({hint})"
         what = "parent environment" if referrer else "environment"
@@ -253,6 +260,8 @@ def _describe(error: Any) -> str:
         return str(error.message).replace("Additional properties are not allowed", "unknown key")
     if error.validator == "oneOf" and len(error.absolute_path) == 2 and error.absolute_path[0] == "peers":
         return "a peer binding is either {service, namespace?, port?} or {address, group?, port?}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "address":
+        return f"address {error.instance!r} is not usable: {address_problem(error.instance) or 'not an address'}"
     if error.validator == "not" and "vars" in error.absolute_path:
         return f"free value name {error.instance!r} clashes with a built-in name"
     return str(error.message)

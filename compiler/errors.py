@@ -68,9 +68,13 @@ class OutputError(NvPolicyError):
 class ErrorGroup(NvPolicyError):
     """Several independent errors found in one pass, reported together (still exit 2)."""
 
-    def __init__(self, errors: Sequence[NvPolicyError]) -> None:
-        super().__init__(f"{len(errors)} errors")
+    def __init__(self, errors: Sequence[NvPolicyError], omitted: int = 0) -> None:
+        super().__init__(f"{len(errors) + omitted} errors")
         self.errors = tuple(errors)
+        self.omitted = omitted
 
     def format_message(self) -> str:
-        return "\n".join(error.format_message() for error in self.errors)
+        lines = [error.format_message() for error in self.errors]
+        if self.omitted:
+            lines.append(f"... and {self.omitted:,} more errors ({len(self.errors)} shown)")
+        return "\n".join(lines)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.emit import OutputFile, dump, dump_all, kustomization, object_path, replace_directory
-from compiler.environment import Environment, load_environment
-from compiler.errors import ErrorGroup, NvPolicyError, SchemaError, SourceError
+from compiler.environment import ENVIRONMENTS_DIR, Environment, load_environment
+from compiler.errors import ErrorGroup, NvPolicyError, OutputError, SchemaError, SourceError
 from compiler.model import Location, RenderedObject, SourceDocument
 from compiler.render import Renderer
 from compiler.source import iter_yaml_files, load_file
@@ -99,7 +99,7 @@ def _raise_all(errors: list[NvPolicyError]) -> None:
     if len(errors) == 1:
         raise errors[0]
     if errors:
-        raise ErrorGroup(errors[:MAX_REPORTED_ERRORS])
+        raise ErrorGroup(errors[:MAX_REPORTED_ERRORS], omitted=max(0, len(errors) - MAX_REPORTED_ERRORS))
 
 
 def layout(objects: Sequence[RenderedObject], output_format: str = "crds") -> list[OutputFile]:
@@ -150,6 +150,23 @@ def as_list(items: Sequence[object]) -> dict[str, object]:
 
 def default_output(project: Path, env_name: str) -> Path:
     return project / RENDERED_DIR / env_name
+
+
+# Folders of a project that an output directory must never replace or sit in: the sources and git.
+_PROTECTED = (POLICIES_DIR, ENVIRONMENTS_DIR, ".git")
+
+
+def check_output_target(project: Path, target: Path) -> None:
+    """Refuse an output directory whose atomic replacement would delete the project's own files."""
+    root, out = project.resolve(), target.resolve()
+    if root.is_relative_to(out):
+        raise OutputError(f"output directory {target} holds the project itself; replacing it would delete the sources",
+                          hint="choose a directory of its own, e.g. the default rendered/<env>")
+    for name in _PROTECTED:
+        if out.is_relative_to(root / name):
+            raise OutputError(f"output directory {target} is inside the project's {name}/; "
+                              "replacing it would delete files there",
+                              hint="choose a directory of its own, e.g. the default rendered/<env>")
 
 
 def write_output(target: Path, files: Sequence[OutputFile]) -> None:

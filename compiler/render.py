@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Any
 
@@ -42,20 +42,64 @@ class TemplateFault(Exception):
         self.hint = hint
 
 
+# Jinja names whose result is random (output must be byte-deterministic) or whose size is not
+# bounded by their inputs' sizes in any useful way; placeholders compute small values without them.
+_REMOVED_GLOBALS = ("lipsum",)
+_REMOVED_FILTERS = ("random", "center", "indent", "wordwrap", "format", "xmlattr")
+# str methods that pad, expand or format to a size given as an argument or inside the text.
+_UNBOUNDED_METHODS = frozenset({"expandtabs", "format", "format_map"})
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_call(obj: Any, args: Iterable[Any]) -> None:
+    """Refuse a call before it runs when its result could outgrow the 64 KiB bound on values."""
+    values = list(args)
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_STRING:
+            raise TemplateFault(f"argument {value} is too large", "placeholders compute small values")
+    # The sandbox hands out str.format wrapped; the bound method is then its __wrapped__.
+    bound = getattr(obj, "__wrapped__", obj)
+    owner = getattr(bound, "__self__", None)
+    name = getattr(bound, "__name__", "")
+    if isinstance(owner, str):
+        if name in _UNBOUNDED_METHODS:
+            raise TemplateFault(f"str.{name}() is not available in placeholders",
+                                "join text with ~ instead: {{ 'tcp/' ~ port }}")
+        if name == "replace":
+            _check_replace(owner, values)
+
+
+def _check_replace(text: str, args: Sequence[Any]) -> None:
+    new = args[1] if len(args) > 1 else ""
+    if isinstance(new, str) and len(new) * (len(text) + 1) > MAX_STRING and len(text) + len(new) > 0:
+        raise TemplateFault("replace() would build a value larger than 64 KiB")
+
+
+def _check_percent(template: str, right: Any) -> None:
+    for match in _PERCENT_SPEC.finditer(template):
+        for size in match.groups():
+            if size == "*" or (size is not None and int(size) > MAX_STRING):
+                raise TemplateFault("a % format width or precision is too large", "placeholders compute small values")
+
+
 @lru_cache(maxsize=1)
 def _jinja() -> Any:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     class Sandbox(ImmutableSandboxedEnvironment):
-        # `**` and `*` can build huge numbers or strings from a tiny expression; bound them.
-        intercepted_binops = frozenset({"**", "*"})
+        # `**`, `*` and `%` can build huge numbers or strings from a tiny expression; bound them.
+        intercepted_binops = frozenset({"**", "*", "%"})
 
         def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
             if op == "**":
                 if isinstance(right, (int, float)) and abs(right) > MAX_POWER_EXPONENT:
                     raise TemplateFault(f"exponent {right} is too large", "placeholders compute small values")
                 return operator.pow(left, right)
+            if op == "%":
+                if isinstance(left, str):
+                    _check_percent(left, right)
+                return operator.mod(left, right)
             if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
                 size = max(len(left) if hasattr(left, "__len__") else 0, len(right) if hasattr(right, "__len__") else 0)
                 count = right if isinstance(right, int) else left if isinstance(left, int) else 0
@@ -63,7 +107,39 @@ def _jinja() -> Any:
                     raise TemplateFault("repetition would build a value larger than 64 KiB")
             return operator.mul(left, right)
 
-    return Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            _check_call(__obj, [*args, *kwargs.values()])
+            return super().call(__context, __obj, *args, **kwargs)
+
+    sandbox = Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    for name in _REMOVED_GLOBALS:
+        sandbox.globals.pop(name, None)
+    for name in _REMOVED_FILTERS:
+        sandbox.filters.pop(name, None)
+    sandbox.filters = {name: _bounded_filter(name, function) for name, function in sandbox.filters.items()}
+    return sandbox
+
+
+def _bounded_filter(name: str, function: Any) -> Any:
+    """Filters are called directly by Jinja's compiled code, not through ``Sandbox.call``; guard them here."""
+    import functools
+
+    @functools.wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        values = [arg for arg in args if not _is_jinja_internal(arg)]
+        _check_call(function, [*values[1:], *kwargs.values()])
+        if name == "replace" and len(values) >= 3 and isinstance(values[0], str):
+            _check_replace(values[0], values[1:])
+        return function(*args, **kwargs)
+
+    return bounded
+
+
+def _is_jinja_internal(value: Any) -> bool:
+    from jinja2.nodes import EvalContext
+    from jinja2.runtime import Context
+
+    return isinstance(value, (Context, EvalContext)) or hasattr(value, "sandboxed")
 
 
 @cache
@@ -98,7 +174,7 @@ def _dotted_lookup(names: list[str], expr: str) -> Callable[[Mapping[str, Any]],
             except KeyError:
                 value = _MISSING
             if value is _MISSING:
-                return slow(context)  # the slow path explains what is missing
+                return _defined(slow(context))  # the slow path explains what is missing
         return value
 
     return lookup
@@ -166,6 +242,18 @@ def _guard(action: Callable[[], Any]) -> Any:
         raise TemplateFault("placeholder nests too deeply") from None
     except MemoryError:
         raise TemplateFault("placeholder needs too much memory") from None
+
+
+def _defined(value: Any) -> Any:
+    """Raise the reason a name is undefined; an expression that only names it returns the Undefined."""
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        try:
+            str(value)
+        except Exception as exc:  # StrictUndefined raises on use, with the reason
+            raise TemplateFault(_undefined_message(str(getattr(exc, "message", exc)))) from None
+    return value
 
 
 def _undefined_message(text: str) -> str:

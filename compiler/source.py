@@ -22,6 +22,9 @@ MAX_SOURCE_BYTES = 5 * 1024 * 1024
 # The size a document may reach once its aliases are expanded, in nodes. Real policy
 # documents stay far below; "billion laughs" style inputs exceed it quickly.
 MAX_EXPANDED_NODES = 1_000_000
+# How deeply values may nest. NeuVector resources nest about ten levels; building (and later
+# rendering and emitting) walks recursively, so a deeper document is refused up front.
+MAX_DEPTH = 100
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -92,7 +95,7 @@ def load_text(text: str, name: str) -> list[SourceDocument]:
                 documents.append(_Builder(name).document(node, index))
             index += 1
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, name) from None
+        raise _yaml_error(exc, name, text) from None
     except yaml.YAMLError as exc:  # reader errors carry no mark
         raise SourceError(f"invalid YAML: {exc}", location=Location(name)) from None
     finally:
@@ -105,7 +108,7 @@ def _is_empty(node: yaml.Node) -> bool:
     return is_null and node.value in ("", "~", "null")
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> SourceError:
+def _yaml_error(exc: yaml.MarkedYAMLError, name: str, text: str = "") -> SourceError:
     mark = exc.problem_mark or exc.context_mark
     location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
     problem = exc.problem or "invalid YAML"
@@ -113,9 +116,16 @@ def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> SourceError:
     hint = None
     if "mapping values are not allowed" in problem:
         hint = "quote values that contain ': ' (a colon followed by a space)"
-    elif "found character '\\t'" in problem:
+    elif "found character '\\t'" in problem or _char_at(text, mark) == "\t":
         hint = "indent with spaces; YAML does not allow tabs"
     return SourceError(f"invalid YAML: {problem}{context}", location=location, hint=hint)
+
+
+def _char_at(text: str, mark: yaml.Mark | None) -> str:
+    # libyaml's C parser reports a tab as "a character that cannot start any token", without naming it.
+    if mark is None or not 0 <= mark.index < len(text):
+        return ""
+    return text[mark.index]
 
 
 class _Builder:
@@ -126,6 +136,7 @@ class _Builder:
         self.marks: dict[KeyPath, tuple[int, int]] = {}
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
+        self.depths: dict[int, int] = {}
 
     def document(self, node: yaml.Node, index: int) -> SourceDocument:
         if self._size(node) > MAX_EXPANDED_NODES:
@@ -133,6 +144,12 @@ class _Builder:
                 f"document expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases",
                 location=self._where(node),
                 hint="an alias bomb or a runaway anchor; write the values out or split the document",
+            )
+        if self.depths[id(node)] > MAX_DEPTH:
+            raise SourceError(
+                f"document nests deeper than {MAX_DEPTH} levels",
+                location=self._where(node),
+                hint="NeuVector resources nest about ten levels; flatten the data",
             )
         data = self._build(node, ())
         return SourceDocument(data, Marks(self.name, self.marks), index)
@@ -157,6 +174,7 @@ class _Builder:
                     if total > MAX_EXPANDED_NODES:
                         break
                 self.sizes[key] = total
+                self.depths[key] = 1 + max((self.depths.get(id(child), 1) for child in children), default=0)
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in children if id(child) not in self.sizes)

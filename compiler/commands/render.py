@@ -53,6 +53,10 @@ def render(
         raise NvPolicyError(f"--format {output_format!r} is not one of: {', '.join(FORMATS)}")
     if out is not None and len(names) > 1:
         raise NvPolicyError("--out takes one environment; with several, each goes to rendered/<env>/")
+    if out is not None:
+        from compiler.pipeline import check_output_target
+
+        check_output_target(project, out)
     documents = load_policies(project)
     # Render and check every environment before writing any, so a failure leaves all outputs as they were.
     results = []

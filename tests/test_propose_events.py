@@ -168,7 +168,7 @@ def test_cli_markdown_from_stdin_and_exit_0_when_all_allowed(example_project: Pa
     assert report.returncode == 1
     assert "## Flagged for review (never written)" in report.stdout
     assert "- **why flagged:** egress to a raw IP outside the cluster (203.0.113.50), no FQDN known" in report.stdout
-    missing = run_nvpolicy("-C", str(example_project), "propose", "-", input="{}")
+    missing = run_nvpolicy("-C", str(example_project), "propose", "-", input='{"violations": []}')
     assert missing.returncode == 2 and "--namespace" in missing.stderr
 
 

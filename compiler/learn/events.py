@@ -157,7 +157,17 @@ def _event(raw: Mapping[str, Any], where: Location) -> NetworkEvent | ProcessEve
         return _network(raw, where)
     if kind == "incidents" or (kind is None and ("proc_name" in raw or "proc_path" in raw)):
         return _process(raw) if (raw.get("proc_name") or raw.get("proc_path")) else None
+    if kind is None and not any(key in raw for key in _LOG_COMMON):
+        raise SourceError(
+            f"not a NeuVector event (keys: {', '.join(sorted(map(str, raw))[:6])})", location=where,
+            hint="give the JSON of GET /v1/log/violation, /v1/log/incident or /v1/log/security, "
+                 "or NeuVector's syslog/webhook events, one per line",
+        )
     return None
+
+
+# Fields every NeuVector log entry carries (LogCommon): an event without any of them is not NeuVector's.
+_LOG_COMMON = ("reported_timestamp", "reported_at", "level", "cluster_name", "host_name", "enforcer_id")
 
 
 def _network(raw: Mapping[str, Any], where: Location) -> NetworkEvent:

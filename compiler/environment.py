@@ -152,6 +152,11 @@ def _read_environment_file(project: Path, name: str, referrer: Location | None) 
             hint = f"did you mean {close[0]!r}? ({hint})"
         what = "parent environment" if referrer else "environment"
         raise EnvironmentFileError(f"{what} {name!r} not found: no file {display}", location=referrer, hint=hint)
+    if not path.resolve().is_relative_to(project.resolve()):
+        raise EnvironmentFileError(
+            "is a symlink to a file outside the project; nvpolicy reads only the project's files",
+            location=Location(display),
+        )
     documents = load_file(path, display)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         raise EnvironmentFileError("an environment file holds exactly one YAML mapping",
@@ -185,6 +190,9 @@ def _apply_override(merged: dict[str, Any], text: str) -> SourceDocument:
     if not sep or not all(keys):
         raise EnvironmentFileError("--set takes key.path=value", location=where,
                                    hint="for example --set namespace=feature-6293 or --set peers.db.port=5433")
+    if keys[0] == "extends":
+        raise EnvironmentFileError("--set cannot change 'extends': overrides apply after merging", location=where,
+                                   hint="render the other environment with --env instead")
     try:
         documents = load_text(raw, where.file) if raw.strip() else []
     except EnvironmentFileError:

@@ -97,7 +97,9 @@ def describe_schema_error(error: Any, kind: str) -> str:
         field = next((part for part in reversed(error.absolute_path) if isinstance(part, str)), "value")
         return f"{error.instance!r} is not a valid {field} value"
     if validator == "type":
-        return f"{_show(error.instance)} is a {_json_type(error.instance)}, expected {error.validator_value}"
+        kind = _json_type(error.instance)
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{_show(error.instance)} is {article} {kind}, expected {error.validator_value}"
     if validator in ("oneOf", "anyOf") and error.context:
         deepest = max(error.context, key=lambda sub: len(sub.absolute_path))
         return describe_schema_error(deepest, kind)

@@ -68,7 +68,8 @@ def render(
     for rendered, files, target in results:
         write_output(target, files)
         shown = _shown(target, project)
-        typer.echo(f"{rendered.environment.name}: {len(rendered.objects)} objects -> {shown}/ ({len(files)} files)")
+        count = len(rendered.objects)
+        typer.echo(f"{rendered.environment.name}: {count} object{'s' * (count != 1)} -> {shown}/ ({len(files)} files)")
 
 
 def _shown(target: Path, project: Path) -> str:

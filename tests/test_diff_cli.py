@@ -50,6 +50,7 @@ def test_exit_codes(example_project: Path, tmp_path: Path) -> None:
     for bad in (["--old", str(old), "--new", str(tmp_path / "missing")],
                 ["--old", str(old), "--new", str(new), "--format", "yaml"],
                 ["--old", str(old)],
+                ["--old", str(old), "--new", str(new), "--set", "peers.db.port=1"],
                 ["--env", "prod", "--base", "HEAD", "--old", str(old), "--new", str(new)]):
         result = run_nvpolicy("diff", *bad, "--exit-code")
         assert result.returncode == 2, (bad, result.stdout, result.stderr)

@@ -62,8 +62,9 @@ def diff(
         raise NvPolicyError("choose one comparison: --env ENV --base GITREF, --env A --against-env B, "
                             "or --old DIR --new DIR")
     if old is not None or new is not None:
-        if old is None or new is None or env:
-            raise NvPolicyError("--old and --new go together, without --env")
+        if old is None or new is None or env or overrides:
+            # --set would silently do nothing: rendered trees take no overrides.
+            raise NvPolicyError("--old and --new go together, without --env or --set")
         from compiler.diff.load import load_tree
 
         before, after = load_tree(old), load_tree(new)

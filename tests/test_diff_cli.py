@@ -50,6 +50,7 @@ def test_exit_codes(example_project: Path, tmp_path: Path) -> None:
     for bad in (["--old", str(old), "--new", str(tmp_path / "missing")],
                 ["--old", str(old), "--new", str(new), "--format", "yaml"],
                 ["--old", str(old)],
+                ["--old", str(old), "--new", str(new), "--set", "peers.db.port=1"],
                 ["--env", "prod", "--base", "HEAD", "--old", str(old), "--new", str(new)]):
         result = run_nvpolicy("diff", *bad, "--exit-code")
         assert result.returncode == 2, (bad, result.stdout, result.stderr)
@@ -169,3 +170,33 @@ def test_base_renders_the_ref_and_leaves_worktree_and_index_alone(tmp_path: Path
     assert not (project / "rendered").exists()
     bad = run_nvpolicy("-C", str(project), "diff", "--env", "prod", "--base", "no-such-ref")
     assert bad.returncode == 2 and "no such commit" in bad.stderr
+
+
+def test_base_without_the_environment_shows_everything_added(tmp_path: Path) -> None:
+    """A pull request that adds an environment (or the whole project) diffs against nothing, as CI runs
+    `diff --base` for every environment of the working tree."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(tmp_path, "init", "-q", str(repo))
+    (repo / "README.md").write_text("no project yet\n", encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "before the project")
+    for folder in ("policies", "environments"):
+        shutil.copytree(REPO / folder, repo / folder)
+    no_project = run_nvpolicy("-C", str(repo), "diff", "--env", "prod", "--base", "HEAD", "--format", "json",
+                              "--exit-code")
+    assert no_project.returncode == 1, no_project.stderr
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "project")
+    stage = repo / "environments" / "stage.yaml"
+    stage.write_text("extends: _base\nnamespace: stage\n", encoding="utf-8")  # untracked
+    result = run_nvpolicy("-C", str(repo), "diff", "--env", "stage", "--base", "HEAD", "--format", "json",
+                          "--exit-code")
+    assert result.returncode == 1, result.stderr
+    assert "'stage' does not exist at HEAD" in result.stderr
+    for data in (json.loads(result.stdout), json.loads(no_project.stdout)):
+        assert data["old"].endswith("@HEAD (absent)")
+        assert data["objects"] and {o["change"] for o in data["objects"]} == {"added"}
+    # A mistyped environment is still an error, reported against the working tree.
+    typo = run_nvpolicy("-C", str(repo), "diff", "--env", "stagee", "--base", "HEAD")
+    assert typo.returncode == 2 and "'stagee' not found" in typo.stderr and "did you mean 'stage'" in typo.stderr

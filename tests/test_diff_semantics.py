@@ -55,6 +55,36 @@ def test_allow_moved_above_a_deny_it_does_not_overlap_is_neutral() -> None:
     assert _changes(_policy([other, allow]), _policy([allow, other])) == [("moved", "neutral", "allow-db")]
 
 
+def _group(name: str, *criteria: tuple[str, str, str]) -> dict[str, Any]:
+    return {"name": name, "criteria": [{"key": k, "op": op, "value": v} for k, op, v in criteria]}
+
+
+def test_a_move_past_a_rule_of_another_group_that_covers_the_same_endpoints_changes_the_winner() -> None:
+    external = {"name": "external"}
+    api = _group("ext.api.shop", ("address", "=", "api.example.com"))
+    whole_namespace = _group("shop-all", ("namespace", "=", "shop"))
+    other_namespace = _group("team-all", ("domain", "=", "team"))
+    any_namespace = _group("all-ns", ("namespace", "=", "*"))
+    db = _rule("allow-db", "allow", "db", "tcp/5432")
+    cases = [
+        # (deny peer, allow peer, exposure of moving the allow above the deny)
+        (external, api["name"], api, "widens"),  # an address group is outside the cluster: `external` covers it
+        (whole_namespace, "db", None, "widens"),  # nv.db.shop lives in namespace shop
+        (any_namespace, "db", None, "widens"),  # a wildcard value rules nothing out
+        (other_namespace, "db", None, "neutral"),  # pinned to another namespace: no endpoint in common
+        (external, "db", None, "neutral"),  # a workload is never external
+    ]
+    for deny_peer, allow_peer, allow_selector, verdict in cases:
+        deny = {"name": "deny", "action": "deny", "ports": "any", "selector": deny_peer}
+        allow = {**db, "selector": allow_selector} if allow_selector else db
+        assert _changes(_policy([deny, allow]), _policy([allow, deny])) == [("moved", verdict, "allow-db")], (
+            deny_peer, allow_peer)
+        # The deny moved above the allow instead: the same pair of rules, the reverse verdict.
+        reverse = {"widens": "narrows", "neutral": "neutral"}[verdict]
+        assert [(c, e) for c, e, _ in _changes(_policy([allow, deny]), _policy([deny, allow]))] == [
+            ("moved", reverse)], (deny_peer, allow_peer)
+
+
 def test_positional_names_do_not_drive_matching() -> None:
     old = [_rule("nv.web.shop-egress-0", "allow", "db", "tcp/5432"),
            _rule("nv.web.shop-egress-1", "allow", "cache", "tcp/6379")]

@@ -62,8 +62,9 @@ def diff(
         raise NvPolicyError("choose one comparison: --env ENV --base GITREF, --env A --against-env B, "
                             "or --old DIR --new DIR")
     if old is not None or new is not None:
-        if old is None or new is None or env:
-            raise NvPolicyError("--old and --new go together, without --env")
+        if old is None or new is None or env or overrides:
+            # --set would silently do nothing: rendered trees take no overrides.
+            raise NvPolicyError("--old and --new go together, without --env or --set")
         from compiler.diff.load import load_tree
 
         before, after = load_tree(old), load_tree(new)
@@ -77,9 +78,15 @@ def diff(
         if base is not None:
             from compiler.diff.load import render_at_ref
 
-            before = [o.data for o in render_at_ref(project, env, base, overrides)]
+            # The working tree first: a mistyped --env is reported as such, not as absent at GITREF.
             after = [o.data for o in render_environment(project, env, overrides).objects]
+            at_base = render_at_ref(project, env, base, overrides)
             labels = (f"{env}@{base}", f"{env} (working tree)")
+            if at_base is None:
+                # A pull request that adds an environment: everything in it is new.
+                typer.echo(f"note: environment {env!r} does not exist at {base}; every object is added", err=True)
+                labels = (f"{env}@{base} (absent)", labels[1])
+            before = [o.data for o in at_base or ()]
         else:
             from compiler.diff.load import map_environment
 

@@ -32,6 +32,8 @@ POLICY_MODES = {"Protect": 3, "Monitor": 2, "Discover": 1}
 BASELINES = {"zero-drift": 2, "default": 2, "shield": 2, "basic": 1}
 # Reserved groups that stand for every workload: they overlap any in-cluster peer.
 EVERY_WORKLOAD = frozenset({"containers", "fed.containers"})
+EXTERNAL = frozenset({"external", "fed.external"})
+NODES = frozenset({"nodes", "fed.nodes"})
 
 
 def combine(exposures: Sequence[str]) -> str:
@@ -110,15 +112,67 @@ def presence_exposure(rule: Mapping[str, Any], added: bool) -> str:
 
 def rules_overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Could some connection match both rules (same direction assumed)?"""
-    sa, sb = a.get("selector"), b.get("selector")
-    name_a, name_b = str(dig(sa, "name")), str(dig(sb, "name"))
-    if name_a != name_b and not ({name_a, name_b} & EVERY_WORKLOAD):
-        addr_a, addr_b = selector_addresses(sa), selector_addresses(sb)
-        if addr_a is None or addr_b is None or not _ranges_or_addresses_overlap(addr_a, addr_b):
-            return False
-    return ports_overlap(parse_ports(a.get("ports")), parse_ports(b.get("ports"))) and apps_overlap(
-        parse_apps(a.get("applications")), parse_apps(b.get("applications"))
-    )
+    return selectors_overlap(a.get("selector"), b.get("selector")) and ports_overlap(
+        parse_ports(a.get("ports")), parse_ports(b.get("ports"))
+    ) and apps_overlap(parse_apps(a.get("applications")), parse_apps(b.get("applications")))
+
+
+def _group_class(selector: Any) -> str:
+    name = str(dig(selector, "name"))
+    if name in EVERY_WORKLOAD:
+        return "containers"
+    if name in EXTERNAL:
+        return "external"
+    if name in NODES:
+        return "nodes"
+    keys = {str(c.get("key")) for c in _criteria(selector)}
+    if not keys or ("address" in keys and len(keys) > 1):
+        return "unknown"  # no criteria (name referral, say) or an invalid mix: anything is possible
+    return "address" if keys == {"address"} else "workload"
+
+
+def selectors_overlap(a: Any, b: Any) -> bool:
+    """Could one endpoint belong to both groups? Unless that is ruled out, assume it could: a
+    move that may change the winner must be shown."""
+    if str(dig(a, "name")) == str(dig(b, "name")):
+        return True
+    classes = {_group_class(a), _group_class(b)}
+    if classes & {"unknown", "containers"}:
+        return True
+    if classes == {"address"}:
+        addr_a, addr_b = selector_addresses(a), selector_addresses(b)
+        return addr_a is not None and addr_b is not None and _ranges_or_addresses_overlap(addr_a, addr_b)
+    if classes == {"workload"}:
+        return not _workloads_disjoint(_criteria(a), _criteria(b))
+    # `external` is everything outside the cluster, address groups included; node addresses may sit in
+    # an address group. Workloads are neither external nor nodes.
+    return classes in ({"external"}, {"external", "address"}, {"nodes"}, {"nodes", "address"})
+
+
+def _exact_values(criteria: Sequence[Mapping[str, Any]]) -> dict[str, set[str] | None]:
+    """Per key (``namespace`` read as ``domain``), the exact values a member must have, or None
+    where the key's criteria are negative, patterns or wildcards."""
+    found: dict[str, set[str] | None] = {}
+    for criterion in criteria:
+        key = str(criterion.get("key"))
+        key = "domain" if key == "namespace" else key
+        value = str(criterion.get("value"))
+        exact = criterion.get("op") == "=" and not any(ch in value for ch in "*?")
+        values = found.setdefault(key, set())
+        if values is not None:
+            found[key] = values | {value} if exact else None
+    return found
+
+
+def _workloads_disjoint(a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]]) -> bool:
+    """Provably disjoint: some key both groups pin to exact values, with no value in common
+    (criteria of one key are OR'd, of different keys AND'd)."""
+    values_a, values_b = _exact_values(a), _exact_values(b)
+    for key in values_a.keys() & values_b.keys():
+        va, vb = values_a[key], values_b[key]
+        if va is not None and vb is not None and not va & vb:
+            return True
+    return False
 
 
 def _ranges_or_addresses_overlap(a: list[Address], b: list[Address]) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import NvPolicyError, SourceError
-from compiler.model import KINDS, Location, RenderedObject
+from compiler.model import KINDS, RenderedObject
 from compiler.source import iter_yaml_files, load_file
 
 
@@ -56,9 +56,12 @@ def _git(repo: Path, *args: str, binary: bool = False) -> Any:
     return result.stdout if binary else result.stdout.decode("utf-8").strip()
 
 
-def render_at_ref(project: Path, env: str, ref: str, overrides: Sequence[str] = ()) -> tuple[RenderedObject, ...]:
-    """Render ENV as committed at REF. ``git archive`` reads objects only: the working tree, the
-    index and rendered/ stay as they are."""
+def render_at_ref(
+    project: Path, env: str, ref: str, overrides: Sequence[str] = ()
+) -> tuple[RenderedObject, ...] | None:
+    """Render ENV as committed at REF; None when REF has no such environment (or no project yet),
+    as before a pull request that adds it. ``git archive`` reads objects only: the working tree,
+    the index and rendered/ stay as they are."""
     from compiler.pipeline import render_environment
 
     try:
@@ -81,9 +84,8 @@ def render_at_ref(project: Path, env: str, ref: str, overrides: Sequence[str] = 
             members = [m for m in tar.getmembers() if m.name.startswith(inputs) and (m.isfile() or m.isdir())]
             tar.extractall(temp, members=members, filter="data")
         root = Path(temp) / prefix
-        if not (root / "policies").is_dir():
-            raise NvPolicyError(f"--base {ref}: the commit has no {prefix}policies/ directory",
-                                location=Location(str(project)))
+        if not (root / "policies").is_dir() or not (root / "environments" / f"{env}.yaml").is_file():
+            return None
         try:
             return render_environment(root, env, overrides).objects
         except NvPolicyError as error:

@@ -10,6 +10,7 @@ import json
 import ssl
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +42,7 @@ class FakeState:
     import_polls_before_done: int = 0  # "importing" answers before "done"
     import_failure: str | None = None  # the final status instead of "done"
     not_json: bool = False
+    delay: float = 0.0  # seconds to sit on every request before answering (a slow controller)
     # What happened.
     requests: list[Recorded] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)
@@ -68,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
         state.requests.append(Recorded(method, self.path, dict(self.headers.items()), body))
+        if state.delay:
+            time.sleep(state.delay)
         if path in state.fail_paths:
             self._json(state.fail_paths[path], {"code": 1, "error": "Internal error", "message": "boom"})
             return

@@ -278,17 +278,26 @@ class _Lifter:
 
 def _process_flags(event: ProcessEvent) -> list[str]:
     flags = []
-    base = event.proc_name.rsplit("/", 1)[-1]
-    parent = (event.parent_name or event.parent_path.rsplit("/", 1)[-1]).rsplit("/", 1)[-1]
+    # The name and the executable both count: python3.11 is python, and a tool renamed or run
+    # through a symlink still shows its real path -- except busybox, whose path every applet shares.
+    names = [_program(event.proc_name)] + [p for p in [_program(event.proc_path)] if p != "busybox"]
+    parent = _program(event.parent_name or event.parent_path)
+    base = next((n for n in names if n in SHELLS), None) or next((n for n in names if n in NETWORK_TOOLS), None)
     if base in SHELLS:
         flags.append(f"{base} is a shell")
-    elif base in NETWORK_TOOLS:
+    elif base is not None:
         flags.append(f"{base} is a network tool")
     if parent in SHELLS:
         flags.append(f"its parent {parent} is a shell" + (f" (command: {event.proc_cmd})" if event.proc_cmd else ""))
     if any(word in event.name for word in SUSPICIOUS_INCIDENTS):
         flags.append(f"NeuVector reported it as {event.name}")
     return flags
+
+
+def _program(name: str) -> str:
+    """A process name or path as the program it runs: ``/usr/bin/python3.11`` -> ``python``."""
+    base = name.rsplit("/", 1)[-1]
+    return re.sub(r"(?<=[a-z])[0-9][0-9.]*$", "", base) if base not in SHELLS | NETWORK_TOOLS else base
 
 
 def _slug(text: str) -> str:

@@ -42,6 +42,7 @@ class FakeState:
     import_polls_before_done: int = 0  # "importing" answers before "done"
     import_failure: str | None = None  # the final status instead of "done"
     not_json: bool = False
+    expire_token_once: bool = False  # answer the next token-authenticated call 401, as on an expired session
     delay: float = 0.0  # seconds to sit on every request before answering (a slow controller)
     # What happened.
     requests: list[Recorded] = field(default_factory=list)
@@ -77,6 +78,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if (method, path) == ("POST", "/v1/auth"):
             self._login(body)
+            return
+        if state.expire_token_once and "X-Auth-Token" in self.headers:
+            state.expire_token_once = False
+            self._json(401, {"code": 1, "error": "Authentication failed", "message": "Invalid or expired token"})
             return
         if not self._authorized():
             self._json(401, {"code": 1, "error": "Authentication failed", "message": "Invalid or expired token"})

@@ -222,3 +222,16 @@ def test_a_busybox_applet_is_not_flagged_for_its_shared_executable() -> None:
     event = payloads.incident("i-9", 0, payloads.ORDERS, "sleep", "/bin/busybox", "tini", "/tini")
     result = propose(parse_events([("i.json", json.dumps({"incidents": [event]}))]), "dev")
     assert [p.rule for p in result.proposals] == [{"name": "sleep", "action": "allow", "path": "/bin/busybox"}]
+
+
+def test_package_managers_are_flagged_and_file_incidents_propose_no_process_rule() -> None:
+    apk = payloads.incident("i-20", 0, payloads.ORDERS, "apk", "/sbin/apk", "java", "/usr/bin/java")
+    touched = payloads.incident("i-21", 1, payloads.ORDERS, "java", "/usr/bin/java", "tini", "/tini",
+                                name="Container.FileAccess.Violation")
+    updated = payloads.incident("i-22", 2, payloads.ORDERS, "dpkg", "/usr/bin/dpkg", "java", "/usr/bin/java",
+                                name="Container.Package.Updated")
+    result = propose(parse_events([("i.json", json.dumps({"incidents": [apk, touched, updated]}))]), "dev")
+    assert result.proposals == []
+    assert [(p.rule["name"], p.flags) for p in result.flagged] == [("apk", ["apk is a package manager"])]
+    assert result.ignored == ["1 x Container.FileAccess.Violation incident (no process rule to propose)",
+                              "1 x Container.Package.Updated incident (no process rule to propose)"]

@@ -33,8 +33,15 @@ NETWORK_TOOLS = frozenset({
     "curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "scp", "sftp", "ftp", "tftp", "nmap",
     "python", "python3", "perl", "ruby", "php", "lua", "openssl", "dig", "nslookup", "ping", "tcpdump",
 })
+# Installing software in a running container is drift, and the classic first step after a break-in.
+PACKAGE_MANAGERS = frozenset({
+    "apk", "apt", "apt-get", "dpkg", "yum", "dnf", "microdnf", "rpm", "zypper", "pip", "npm", "gem",
+})
 # Incidents NeuVector itself classifies as suspicious rather than as a profile miss.
 SUSPICIOUS_INCIDENTS = ("Suspicious", "Tunnel", "Escalation", "Hidden", "Reverse")
+# Incidents that name a process but are about something a process rule does not decide (a file
+# touched, a package changed, a quarantine): allowing the process would answer the wrong question.
+NOT_PROCESS_INCIDENTS = ("FileAccess", "Package", "Quarantine")
 
 
 @dataclass
@@ -269,6 +276,8 @@ class _Lifter:
             return "process incident on a host or a workload without a service"
         if workload.domain != self.namespace:
             return f"process incidents of workloads outside namespace {self.namespace}"
+        if any(word in event.name for word in NOT_PROCESS_INCIDENTS):
+            return f"{event.name} incident (no process rule to propose)"
         rule: dict[str, Any] = {"name": event.proc_name, "action": "allow"}
         if event.proc_path:
             rule["path"] = event.proc_path
@@ -282,11 +291,12 @@ def _process_flags(event: ProcessEvent) -> list[str]:
     # through a symlink still shows its real path -- except busybox, whose path every applet shares.
     names = [_program(event.proc_name)] + [p for p in [_program(event.proc_path)] if p != "busybox"]
     parent = _program(event.parent_name or event.parent_path)
-    base = next((n for n in names if n in SHELLS), None) or next((n for n in names if n in NETWORK_TOOLS), None)
-    if base in SHELLS:
-        flags.append(f"{base} is a shell")
-    elif base is not None:
-        flags.append(f"{base} is a network tool")
+    for kind, members in (("a shell", SHELLS), ("a network tool", NETWORK_TOOLS),
+                          ("a package manager", PACKAGE_MANAGERS)):
+        base = next((n for n in names if n in members), None)
+        if base is not None:
+            flags.append(f"{base} is {kind}")
+            break
     if parent in SHELLS:
         flags.append(f"its parent {parent} is a shell" + (f" (command: {event.proc_cmd})" if event.proc_cmd else ""))
     if any(word in event.name for word in SUSPICIOUS_INCIDENTS):

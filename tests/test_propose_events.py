@@ -197,12 +197,15 @@ def test_neuvector_syslog_and_webhook_framing_read_like_the_rest_api() -> None:
 
 
 def test_key_value_syslog_is_refused_with_the_way_out() -> None:
-    line = "<132>1 2025-11-25T19:50:00Z nv neuvector - - - notification=violation,name=Network.Violation,level=Warning"
-    with pytest.raises(SourceError) as caught:
-        parse_events([("kv.log", line + "\n")])
-    message = caught.value.format_message()
-    assert "kv.log:1:1: error: a line holds no JSON object" in message
-    assert "syslog_in_json" in message
+    syslog = ("<132>1 2025-11-25T19:50:00Z nv neuvector - - - notification=violation,name=Network.Violation,"
+              "level=Warning,reported_timestamp=1764100000,reported_at=2025-11-25T19:46:40Z")
+    webhook = "level=WARNING,cluster=c,name=Network.Violation,level=Warning,reported_timestamp=1764100000"
+    for line in (syslog, webhook):
+        with pytest.raises(SourceError) as caught:
+            parse_events([("kv.log", line + "\n")])
+        message = caught.value.format_message()
+        assert "kv.log:1:1: error: a line holds no JSON object" in message
+        assert "syslog_in_json" in message and "webhook of type JSON" in message
 
 
 @pytest.mark.parametrize(("proc", "path", "reason"), [

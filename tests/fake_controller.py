@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +43,8 @@ class FakeState:
     import_polls_before_done: int = 0  # "importing" answers before "done"
     import_failure: str | None = None  # the final status instead of "done"
     not_json: bool = False
+    expire_token_once: bool = False  # answer the next token-authenticated call 401, as on an expired session
+    delay: float = 0.0  # seconds to sit on every request before answering (a slow controller)
     # What happened.
     requests: list[Recorded] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)
@@ -68,11 +72,17 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
         state.requests.append(Recorded(method, self.path, dict(self.headers.items()), body))
+        if state.delay:
+            time.sleep(state.delay)
         if path in state.fail_paths:
             self._json(state.fail_paths[path], {"code": 1, "error": "Internal error", "message": "boom"})
             return
         if (method, path) == ("POST", "/v1/auth"):
             self._login(body)
+            return
+        if state.expire_token_once and "X-Auth-Token" in self.headers:
+            state.expire_token_once = False
+            self._json(401, {"code": 1, "error": "Authentication failed", "message": "Invalid or expired token"})
             return
         if not self._authorized():
             self._json(401, {"code": 1, "error": "Authentication failed", "message": "Invalid or expired token"})
@@ -143,6 +153,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: FakeState
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (the timeout tests) makes the late answer fail: expected, not news.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            super().handle_error(request, client_address)
 
 
 class FakeController:

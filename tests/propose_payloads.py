@@ -106,3 +106,29 @@ def ndjson() -> str:
     """As syslog forwards them: a syslog prefix, then one JSON event per line."""
     lines = [f"<12>Nov 25 19:50:00 nv-controller neuvector: {json.dumps(item)}" for item in violations() + incidents()]
     return "\n".join(lines) + "\n"
+
+
+def _with_header(header: str, event: dict[str, Any]) -> str:
+    """NeuVector's own JSON framing: it splices a header key in front of the event's fields."""
+    return header + json.dumps(event)[1:]
+
+
+def syslog_json() -> str:
+    """As NeuVector's syslog sends them with JSON format on: an RFC 5424 header, then
+    ``{"notification": "<category>", ...the event...}``; audit-like events and threats come along."""
+    container_start = _common("e-1", 1, "Container.Start", "Info")
+    container_start.update({"workload_id": "orders-id", "workload_name": "orders-7d9f-abcde"})
+    threat = _common("t-1", 2, "TCP.SYN.Flood", "Critical")
+    threat.update({"client_workload_id": "external", "server_workload_id": "orders-id", "client_ip": "198.51.100.7",
+                   "server_ip": "10.42.0.5", "client_port": 41000, "server_port": 8080, "ip_proto": 6})
+    events = ([("violation", v) for v in violations()] + [("incident", i) for i in incidents()]
+              + [("event", container_start), ("threat", threat)])
+    prefix = "<132>1 2025-11-25T19:50:00Z nv-controller-7f9c neuvector - - - "
+    return "".join(prefix + _with_header('{"notification": "' + header + '", ', event) + "\n"
+                   for header, event in events)
+
+
+def webhook_json() -> str:
+    """As a JSON webhook posts them, one body per line: ``{"cluster": ..., "comment": ..., ...the event...}``."""
+    return "".join(_with_header('{"cluster":"cluster.local","comment":"monitor round",', event) + "\n"
+                   for event in violations() + incidents())

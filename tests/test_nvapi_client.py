@@ -153,3 +153,33 @@ def test_failed_import_reports_the_controller_status(fake: FakeController, cert:
     fake.state.import_failure = "Invalid security rule(s)"
     with pytest.raises(ControllerError, match="import failed: Invalid security rule"), _client(fake, cert) as client:
         client.wait_for_import(client.import_group_policy("x"), timeout=60, interval=0)
+
+
+def test_an_expired_session_logs_in_once_more(fake: FakeController, cert: tuple[Path, Path]) -> None:
+    with _client(fake, cert) as client:
+        client.violations()
+        fake.state.expire_token_once = True
+        client.incidents()
+    assert fake.paths() == ["POST /v1/auth", "GET /v1/log/violation", "GET /v1/log/incident", "POST /v1/auth",
+                            "GET /v1/log/incident", "DELETE /v1/auth"]
+
+
+def test_an_api_key_rejected_is_not_retried(fake: FakeController, cert: tuple[Path, Path]) -> None:
+    with pytest.raises(ControllerError, match="HTTP 401: authentication failed"), \
+            _client(fake, cert, apikey="not-the-key") as client:
+        client.violations()
+    assert fake.paths() == ["GET /v1/log/violation"]
+
+
+def test_missing_credentials_are_prompted_for_password_hidden() -> None:
+    asked: list[tuple[str, bool]] = []
+
+    def prompt(label: str, hide: bool) -> str:
+        asked.append((label, hide))
+        return {"Username": USERNAME, "Password": PASSWORD}[label]
+
+    credentials = Credentials.from_env({}, prompt)
+    assert asked == [("Username", False), ("Password", True)]
+    assert (credentials.username, credentials.password, credentials.apikey) == (USERNAME, PASSWORD, None)
+    assert Credentials.from_env({"NVPOLICY_USERNAME": USERNAME}, prompt).password == PASSWORD
+    assert asked[-1] == ("Password", True)

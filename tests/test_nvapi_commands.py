@@ -11,7 +11,7 @@ import pytest
 
 from compiler.source import load_text
 from tests.conftest import EXAMPLES, run_nvpolicy
-from tests.fake_controller import APIKEY, PASSWORD, USERNAME, FakeController, make_self_signed
+from tests.fake_controller import APIKEY, PASSWORD, TOKEN, USERNAME, FakeController, make_self_signed
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI for a test cert")
 LOGIN = {"NVPOLICY_USERNAME": USERNAME, "NVPOLICY_PASSWORD": PASSWORD, "NVPOLICY_APIKEY": ""}
@@ -103,3 +103,36 @@ def test_untrusted_certificate_refused_then_insecure_accepted(fake: FakeControll
     assert accepted.returncode == 0, accepted.stderr
     assert "--insecure" in accepted.stderr
     assert json.loads(accepted.stdout) == {"incidents": [], "violations": []}
+
+
+def test_a_controller_that_does_not_answer_times_out(fake: FakeController, cert: tuple[Path, Path]) -> None:
+    fake.state.delay = 4.0
+    result = run_nvpolicy("events", "--controller", fake.url, "--ca-file", str(cert[0]), "--timeout", "1",
+                          env={"NVPOLICY_APIKEY": APIKEY})
+    assert result.returncode == 2
+    assert f"GET /v1/log/violation: no answer from {fake.url} within 1s" in result.stderr
+    assert "raise --timeout" in result.stderr
+    assert "Traceback" not in result.stderr and APIKEY not in result.stderr + result.stdout
+
+
+def test_credentials_are_never_printed_or_written(fake: FakeController, cert: tuple[Path, Path],
+                                                  example_project: Path, tmp_path: Path) -> None:
+    fake.state.export_yaml = sorted(EXAMPLES.glob("*.yaml"))[0].read_text(encoding="utf-8")
+    fake.state.violations = [{"id": "v-1", "reported_timestamp": 4_000_000_000, "client_name": "a"}]
+    fake.state.import_polls_before_done = 1
+    fake.state.fail_paths["/v1/log/incident"] = 500
+    common = ("--controller", fake.url, "--ca-file", str(cert[0]))
+    runs = [
+        run_nvpolicy("pull", *common, "-g", "nv.orders.dev", "-o", str(tmp_path / "export.yaml"), env=LOGIN),
+        run_nvpolicy("events", *common, "-o", str(tmp_path / "events.json"), env=LOGIN),  # fails: HTTP 500
+        run_nvpolicy("-C", str(example_project), "push", *common, "--env", "qa", "--poll-interval", "0", env=LOGIN),
+    ]
+    fake.state.fail_paths.clear()
+    runs.append(run_nvpolicy("events", *common, "-o", str(tmp_path / "events.json"), env={"NVPOLICY_APIKEY": APIKEY}))
+    assert [r.returncode for r in runs] == [0, 2, 0, 0], [r.stderr for r in runs]
+    # example_project lives in tmp_path: this reads every file the commands could have written
+    written = [p.read_bytes().decode("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()]
+    assert (tmp_path / "export.yaml").is_file() and (tmp_path / "events.json").is_file()
+    for secret in (PASSWORD, APIKEY, TOKEN):
+        for text in [r.stdout + r.stderr for r in runs] + written:
+            assert secret not in text

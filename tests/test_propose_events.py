@@ -183,3 +183,58 @@ def test_a_new_peer_never_takes_the_name_of_another_binding() -> None:
     events = parse_events([("v.json", payloads.violation_json())])
     result = propose(events, "dev", environment=clash, rendered=objects)  # type: ignore[arg-type]
     assert result.proposals[0].binding() == ("api-stripe-com-2", {"address": "api.stripe.com"})
+
+
+def test_neuvector_syslog_and_webhook_framing_read_like_the_rest_api() -> None:
+    """Real NeuVector lines carry LogCommon, so the "is this NeuVector's?" check must let them all through."""
+    from_rest = propose(parse_events([("s.json", payloads.security_json())]), "dev")
+    for name, text in (("syslog", payloads.syslog_json()), ("webhook", payloads.webhook_json())):
+        result = propose(parse_events([(name, text)]), "dev")
+        assert [p.summary() for p in result.proposals] == [p.summary() for p in from_rest.proposals], name
+        assert [p.summary() for p in result.flagged] == [p.summary() for p in from_rest.flagged], name
+    syslog = parse_events([("syslog", payloads.syslog_json())])
+    assert syslog.ignored == 2  # the Container.Start event and the threat
+
+
+def test_key_value_syslog_is_refused_with_the_way_out() -> None:
+    syslog = ("<132>1 2025-11-25T19:50:00Z nv neuvector - - - notification=violation,name=Network.Violation,"
+              "level=Warning,reported_timestamp=1764100000,reported_at=2025-11-25T19:46:40Z")
+    webhook = "level=WARNING,cluster=c,name=Network.Violation,level=Warning,reported_timestamp=1764100000"
+    for line in (syslog, webhook):
+        with pytest.raises(SourceError) as caught:
+            parse_events([("kv.log", line + "\n")])
+        message = caught.value.format_message()
+        assert "kv.log:1:1: error: a line holds no JSON object" in message
+        assert "syslog_in_json" in message and "webhook of type JSON" in message
+
+
+@pytest.mark.parametrize(("proc", "path", "reason"), [
+    ("python3.11", "/usr/local/bin/python3.11", "python is a network tool"),
+    ("app", "/usr/bin/perl5.36", "perl is a network tool"),  # renamed, but the executable is perl
+    ("x", "/bin/dash", "dash is a shell"),
+    ("sh", "/bin/busybox", "sh is a shell"),
+])
+def test_interpreters_and_shells_are_flagged_by_name_or_executable(proc: str, path: str, reason: str) -> None:
+    event = payloads.incident("i-9", 0, payloads.ORDERS, proc, path, "java", "/usr/bin/java")
+    result = propose(parse_events([("i.json", json.dumps({"incidents": [event]}))]), "dev")
+    assert result.proposals == []
+    assert result.flagged[0].flags == [reason]
+
+
+def test_a_busybox_applet_is_not_flagged_for_its_shared_executable() -> None:
+    event = payloads.incident("i-9", 0, payloads.ORDERS, "sleep", "/bin/busybox", "tini", "/tini")
+    result = propose(parse_events([("i.json", json.dumps({"incidents": [event]}))]), "dev")
+    assert [p.rule for p in result.proposals] == [{"name": "sleep", "action": "allow", "path": "/bin/busybox"}]
+
+
+def test_package_managers_are_flagged_and_file_incidents_propose_no_process_rule() -> None:
+    apk = payloads.incident("i-20", 0, payloads.ORDERS, "apk", "/sbin/apk", "java", "/usr/bin/java")
+    touched = payloads.incident("i-21", 1, payloads.ORDERS, "java", "/usr/bin/java", "tini", "/tini",
+                                name="Container.FileAccess.Violation")
+    updated = payloads.incident("i-22", 2, payloads.ORDERS, "dpkg", "/usr/bin/dpkg", "java", "/usr/bin/java",
+                                name="Container.Package.Updated")
+    result = propose(parse_events([("i.json", json.dumps({"incidents": [apk, touched, updated]}))]), "dev")
+    assert result.proposals == []
+    assert [(p.rule["name"], p.flags) for p in result.flagged] == [("apk", ["apk is a package manager"])]
+    assert result.ignored == ["1 x Container.FileAccess.Violation incident (no process rule to propose)",
+                              "1 x Container.Package.Updated incident (no process rule to propose)"]

@@ -117,8 +117,9 @@ def _raw_events(name: str, text: str) -> list[tuple[Mapping[str, Any], int]]:
         if not line.strip():
             continue
         if start < 0:
-            raise SourceError("a line holds no JSON object", location=Location(name, number),
-                              hint="give the REST API's JSON, or one JSON event per line (syslog, webhook)")
+            raise SourceError("a line holds no JSON object", location=Location(name, number, 1),
+                              hint=_KEY_VALUE_HINT if "reported_timestamp=" in line else
+                              "give the REST API's JSON, or one JSON event per line (syslog, webhook)")
         try:
             data = json.loads(line[start:])
         except json.JSONDecodeError as exc:
@@ -165,6 +166,11 @@ def _event(raw: Mapping[str, Any], where: Location) -> NetworkEvent | ProcessEve
         )
     return None
 
+
+# NeuVector's syslog sends key=value text unless its JSON format (syslog_in_json) is on, and so
+# does a webhook of any type but JSON; every such line carries LogCommon's reported_timestamp=.
+_KEY_VALUE_HINT = ("this is NeuVector's key=value text: turn on JSON format in its syslog settings "
+                   "(syslog_in_json) or use a webhook of type JSON, or fetch the events with nvpolicy events")
 
 # Fields every NeuVector log entry carries (LogCommon): an event without any of them is not NeuVector's.
 _LOG_COMMON = ("reported_timestamp", "reported_at", "level", "cluster_name", "host_name", "enforcer_id")

@@ -33,8 +33,15 @@ NETWORK_TOOLS = frozenset({
     "curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "scp", "sftp", "ftp", "tftp", "nmap",
     "python", "python3", "perl", "ruby", "php", "lua", "openssl", "dig", "nslookup", "ping", "tcpdump",
 })
+# Installing software in a running container is drift, and the classic first step after a break-in.
+PACKAGE_MANAGERS = frozenset({
+    "apk", "apt", "apt-get", "dpkg", "yum", "dnf", "microdnf", "rpm", "zypper", "pip", "npm", "gem",
+})
 # Incidents NeuVector itself classifies as suspicious rather than as a profile miss.
 SUSPICIOUS_INCIDENTS = ("Suspicious", "Tunnel", "Escalation", "Hidden", "Reverse")
+# Incidents that name a process but are about something a process rule does not decide (a file
+# touched, a package changed, a quarantine): allowing the process would answer the wrong question.
+NOT_PROCESS_INCIDENTS = ("FileAccess", "Package", "Quarantine")
 
 
 @dataclass
@@ -269,6 +276,8 @@ class _Lifter:
             return "process incident on a host or a workload without a service"
         if workload.domain != self.namespace:
             return f"process incidents of workloads outside namespace {self.namespace}"
+        if any(word in event.name for word in NOT_PROCESS_INCIDENTS):
+            return f"{event.name} incident (no process rule to propose)"
         rule: dict[str, Any] = {"name": event.proc_name, "action": "allow"}
         if event.proc_path:
             rule["path"] = event.proc_path
@@ -278,17 +287,27 @@ class _Lifter:
 
 def _process_flags(event: ProcessEvent) -> list[str]:
     flags = []
-    base = event.proc_name.rsplit("/", 1)[-1]
-    parent = (event.parent_name or event.parent_path.rsplit("/", 1)[-1]).rsplit("/", 1)[-1]
-    if base in SHELLS:
-        flags.append(f"{base} is a shell")
-    elif base in NETWORK_TOOLS:
-        flags.append(f"{base} is a network tool")
+    # The name and the executable both count: python3.11 is python, and a tool renamed or run
+    # through a symlink still shows its real path -- except busybox, whose path every applet shares.
+    names = [_program(event.proc_name)] + [p for p in [_program(event.proc_path)] if p != "busybox"]
+    parent = _program(event.parent_name or event.parent_path)
+    for kind, members in (("a shell", SHELLS), ("a network tool", NETWORK_TOOLS),
+                          ("a package manager", PACKAGE_MANAGERS)):
+        base = next((n for n in names if n in members), None)
+        if base is not None:
+            flags.append(f"{base} is {kind}")
+            break
     if parent in SHELLS:
         flags.append(f"its parent {parent} is a shell" + (f" (command: {event.proc_cmd})" if event.proc_cmd else ""))
     if any(word in event.name for word in SUSPICIOUS_INCIDENTS):
         flags.append(f"NeuVector reported it as {event.name}")
     return flags
+
+
+def _program(name: str) -> str:
+    """A process name or path as the program it runs: ``/usr/bin/python3.11`` -> ``python``."""
+    base = name.rsplit("/", 1)[-1]
+    return re.sub(r"(?<=[a-z])[0-9][0-9.]*$", "", base) if base not in SHELLS | NETWORK_TOOLS else base
 
 
 def _slug(text: str) -> str:

@@ -159,3 +159,55 @@ def test_leak_rule_finds_unresolved_placeholders() -> None:
     env = Environment("prod", "shop", "Protect", {}, {}, {})
     hits = list(guard_leak.check([RenderedObject(document.data, document)], RuleContext({}, env)))
     assert [hit.message for hit in hits] == ["unresolved placeholder in '{{ n }}'"]
+
+
+REGISTRY_POLICY = """\
+apiVersion: neuvector.com/v1
+kind: NvSecurityRule
+metadata:
+  name: "nv.img.{{ namespace }}"
+  namespace: "{{ namespace }}"
+spec:
+  target:
+    policymode: "{{ policy_mode }}"
+    selector: "{{ service('img') }}"
+  egress:
+    - name: to-registry
+      action: allow
+      ports: tcp/443
+      selector:
+        name: registry
+        criteria:
+          - {key: address, op: "=", value: dev-registry.example.com}
+"""
+
+
+def test_leak_of_a_var_that_another_environment_binds_differently(example_project: Path) -> None:
+    envs = example_project / "environments"
+    for name, extra in (("dev", "vars:\n  registry: dev-registry.example.com\n  team: orders\n"),
+                        ("qa", "vars:\n  registry: registry.example.com\n"),
+                        ("prod", "vars:\n  registry: registry.example.com\n")):
+        path = envs / f"{name}.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    write_tree(example_project, {"policies/img.yaml": REGISTRY_POLICY})
+    code, findings = _lint(example_project, "--env", "prod")
+    leaks = [(f["file"], f["line"], f["message"]) for f in findings if f["rule"] == "environment-leak"]
+    assert code == 1 and leaks == [("policies/img.yaml", 17, "'dev-registry.example.com' contains "
+                                    "'dev-registry.example.com', which belongs to environments/dev.yaml")]
+    # In dev the value is its own; prod's registry.example.com is not inside dev-registry.example.com, and
+    # dev's `team: orders`, which prod does not set, is no leak in prod's many 'orders' names.
+    assert _lint(example_project, "--env", "dev") == (0, [])
+
+
+@pytest.mark.parametrize(("text", "leaks"), [
+    ("nv.db.qa.example.com", True), ("db.qa.example.com", True), ("x=db.qa.example.com", True),
+    ("mydb.qa.example.com", False), ("db.qa.example.com-2", False), ("dev-db.qa.example.com", False),
+])
+def test_leak_rule_matches_dotted_values_as_whole_names(text: str, leaks: bool) -> None:
+    data = ("kind: NvSecurityRule\nmetadata: {name: x, namespace: shop}\n"
+            f"spec: {{target: {{selector: {{name: '{text}'}}}}}}\n")
+    document: SourceDocument = load_text(data, "x.yaml")[0]
+    env = Environment("prod", "shop", "Protect", {}, {}, {})
+    context = RuleContext({"foreign": {"db.qa.example.com": "environments/qa.yaml"}}, env)
+    hits = list(guard_leak.check([RenderedObject(document.data, document)], context))
+    assert bool(hits) is leaks, [hit.message for hit in hits]

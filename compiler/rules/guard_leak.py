@@ -2,7 +2,8 @@
 
 Namespaces, peer namespaces, addresses and group names that another ``environments/*.yaml``
 sets (and this environment does not), and string vars both set differently, must not appear in
-names, criteria or rule names, e.g. a DEV namespace ``feature-6293`` in QA. Any ``{{``/``{%`` left in a string is a leak too.
+names, criteria or rule names, e.g. a DEV namespace ``feature-6293`` in QA. Any ``{{``/``{%``
+left in a string is a leak too.
 ``lint`` fills the ``foreign`` option (value -> environment) from the other environment files;
 ``options: {forbidden: [..]}`` adds values of your own.
 

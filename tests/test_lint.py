@@ -211,3 +211,29 @@ def test_leak_rule_matches_dotted_values_as_whole_names(text: str, leaks: bool) 
     context = RuleContext({"foreign": {"db.qa.example.com": "environments/qa.yaml"}}, env)
     hits = list(guard_leak.check([RenderedObject(document.data, document)], context))
     assert bool(hits) is leaks, [hit.message for hit in hits]
+
+
+CLUSTER_RULE = """\
+apiVersion: neuvector.com/v1
+kind: NvClusterSecurityRule
+metadata:
+  name: "api-{{ namespace }}"
+spec:
+  target:
+    selector:
+      name: "api-{{ namespace }}"
+      criteria:
+        - {key: app, op: "=", value: api}
+        - {key: domain, op: "=", value: "{{ ns }}"}
+"""
+
+
+def test_a_cluster_rule_targets_a_group_of_the_environments_namespace(example_project: Path) -> None:
+    write_tree(example_project, {"policies/api.yaml": CLUSTER_RULE.replace("{{ ns }}", "{{ namespace }}")})
+    assert _lint(example_project, "--env", "qa") == (0, [])
+    write_tree(example_project, {"policies/api.yaml": CLUSTER_RULE.replace("{{ ns }}", "payments")})
+    code, findings = _lint(example_project, "--env", "qa")
+    assert code == 1
+    assert [(f["rule"], f["file"], f["line"], f["message"]) for f in findings] == [
+        ("target-namespace", "policies/api.yaml", 11,
+         "the target group 'api-qa-namespace' is in namespace 'payments', not the environment's 'qa-namespace'")]

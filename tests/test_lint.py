@@ -237,3 +237,14 @@ def test_a_cluster_rule_targets_a_group_of_the_environments_namespace(example_pr
     assert [(f["rule"], f["file"], f["line"], f["message"]) for f in findings] == [
         ("target-namespace", "policies/api.yaml", 11,
          "the target group 'api-qa-namespace' is in namespace 'payments', not the environment's 'qa-namespace'")]
+
+
+def test_lint_github_format_annotates_input_errors(example_project: Path) -> None:
+    prod = example_project / "environments/prod.yaml"
+    prod.write_text(prod.read_text(encoding="utf-8") + "lint:\n  rules:\n    any-port: {level: off}\n",
+                    encoding="utf-8")
+    result = run_nvpolicy("-C", str(example_project), "lint", "--env", "prod", "--format", "github")
+    assert result.returncode == 2
+    assert result.stdout.startswith("::error file=environments/prod.yaml,line=10,col=15,title=input-error::"
+                                    "unknown lint rule 'any-port'")
+    assert "environments/prod.yaml:10:15: error: unknown lint rule 'any-port'" in result.stderr

@@ -194,3 +194,14 @@ def test_sarif_uris_are_relative_inside_the_project_and_file_uris_outside(tmp_pa
     artifacts = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in document["runs"][0]["results"]]
     assert {"uri": "my%20policies/bad.yaml", "uriBaseId": "PROJECT"} in artifacts
     assert {"uri": (tmp_path / "elsewhere" / "bad.yaml").as_uri()} in artifacts
+
+
+def test_github_format_annotates_unreadable_files_too(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"bad.yaml": "kind: [unclosed\n", "dup.yaml": "kind: x\nkind: y\n"})
+    result = run_nvpolicy("-C", str(tmp_path), "validate", ".", "--format", "github")
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert [line.split("::")[1] for line in lines] == ["error file=bad.yaml,line=2,col=1,title=input-error",
+                                                        "error file=dup.yaml,line=2,col=1,title=input-error"]
+    assert "duplicate key 'kind'" in lines[1]
+    assert "dup.yaml:2:1: error: duplicate key 'kind'" in result.stderr  # the log keeps the plain message

@@ -99,3 +99,18 @@ def test_shadowed_rule_sees_a_bare_port_duplicate() -> None:
             "    - {name: two, action: allow, ports: '80', selector: {name: nv.db.shop}}\n")
     objects = [RenderedObject(d.data, d) for d in load_text(text, "x.yaml")]
     assert _hits(guard_shadowed_rule, objects) == ["rule 'two' duplicates rule 'one'"]
+
+
+@pytest.mark.parametrize(("rule_id", "process", "binary"), [
+    ("production-shell", "{name: entrypoint, action: allow, path: /bin/bash}", "bash"),
+    ("production-shell", "{name: sh, action: allow, path: /bin/busybox}", "sh"),
+    ("production-shell", "{name: entrypoint, action: deny, path: /bin/bash}", None),
+    ("sidecar-process", "{name: proxy, action: allow, path: /usr/local/bin/envoy}", "envoy"),
+    ("sidecar-process", "{name: java, action: allow, path: /usr/bin/java}", None),
+])
+def test_process_guardrails_look_at_name_and_path(rule_id: str, process: str, binary: str | None) -> None:
+    module = next(m for m in load_rules(GUARDRAILS) if rule_id == m.ID)
+    text = ("kind: NvSecurityRule\nmetadata: {name: nv.a.shop, namespace: shop}\nspec:\n"
+            f"  target: {{selector: {{name: nv.a.shop}}}}\n  process: [{process}]\n")
+    hits = _hits(module, [RenderedObject(d.data, d) for d in load_text(text, "x.yaml")])
+    assert (len(hits) == 1 and repr(binary) in hits[0]) if binary else hits == [], hits

@@ -81,8 +81,14 @@ def _known_rule(environment: Environment, rule_id: str, known: set[str], path: t
 
 
 def foreign_values(project: Path, environment: Environment) -> dict[str, str]:
-    """Namespaces, addresses and group names other environment files set and this one does not."""
+    """Values another environment file binds and this one does not: namespaces, addresses, group names, and
+    the string vars that both files set, to different values (``registry: dev.example.com`` vs ``prod…``).
+
+    A var only the other file sets is left out: this environment's policies cannot use it, and its value
+    (``team: orders``) is often a word of every environment's output.
+    """
     own = _values(environment)
+    own_vars = dict(_string_vars(environment.vars))
     foreign: dict[str, str] = {}
     for name in environment_names(project):
         if name == environment.name:
@@ -91,7 +97,9 @@ def foreign_values(project: Path, environment: Environment) -> dict[str, str]:
             other = load_environment(project, name)
         except NvPolicyError:
             continue  # a broken sibling is its own lint's problem, not this environment's
-        for value in sorted(_values(other) - own):
+        values = _values(other) | {value for key, value in _string_vars(other.vars)
+                                   if key in own_vars and own_vars[key] != value}
+        for value in sorted(values - own - set(own_vars.values())):
             foreign.setdefault(value, f"environments/{name}.yaml")
     return foreign
 
@@ -101,6 +109,15 @@ def _values(environment: Environment) -> set[str]:
     for peer in environment.peers.values():
         values.update(v for v in (peer.namespace, peer.address, peer.group) if v)
     return values
+
+
+def _string_vars(value: Any, key: str = "") -> Iterable[tuple[str, str]]:
+    """(dotted key, value) of every string in vars; short ones ('a', 'on') would match by accident."""
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            yield from _string_vars(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, str) and len(value) >= 3:
+        yield key, value
 
 
 def apply_waivers(findings: Iterable[Finding], environment: Environment, today: datetime.date) -> list[Finding]:

@@ -16,7 +16,10 @@ def schema_file(kind: str) -> str:
 
 
 def schema_findings(obj: RenderedObject) -> list[Finding]:
-    """At most one finding per object: the most relevant schema error, pointing at the source."""
+    """The schema's findings for one object, pointing at the source: the most relevant error per place.
+
+    Every wrong place is reported at once, so that fixing a file takes one run, not one run per mistake.
+    """
     from jsonschema.exceptions import best_match
 
     from compiler.schema_registry import validator
@@ -29,12 +32,15 @@ def schema_findings(obj: RenderedObject) -> list[Finding]:
         return [Finding(obj.locate(("apiVersion",)), "error",
                         f"apiVersion is {data.get('apiVersion')!r}, expected {API_VERSION!r}", SCHEMA_RULE, obj.id,
                         ("apiVersion",), f"set apiVersion: {API_VERSION}")]
-    error = best_match(validator(schema_file(kind)).iter_errors(data))
-    if error is None:
-        return []
-    path = tuple(error.absolute_path)
-    return [Finding(obj.locate(path), "error", describe_schema_error(error, kind), SCHEMA_RULE, obj.id, path,
-                    _schema_hint(error, kind, path))]
+    by_place: dict[tuple[Any, ...], list[Any]] = {}
+    for error in validator(schema_file(kind)).iter_errors(data):
+        by_place.setdefault(tuple(error.absolute_path), []).append(error)
+    findings = []
+    for path, errors in sorted(by_place.items(), key=lambda item: [str(part) for part in item[0]]):
+        error = best_match(errors)
+        findings.append(Finding(obj.locate(path), "error", describe_schema_error(error, kind), SCHEMA_RULE, obj.id,
+                                path, _schema_hint(error, kind, path)))
+    return findings
 
 
 def validate_objects(objects: Sequence[RenderedObject]) -> list[Finding]:
@@ -61,6 +67,13 @@ def validate_objects(objects: Sequence[RenderedObject]) -> list[Finding]:
 
 
 def _refine(obj: RenderedObject, problems: list[Finding], rules: Sequence[Any]) -> list[Finding]:
+    """The schema's findings, each replaced by a rule's finding about the same place if there is one.
+
+    A rule and the schema objecting to the same value (one path is a prefix of the other) is one
+    problem, told by the rule, which says more. The rules' other findings on a malformed object are
+    left out: they are often consequences of the malformed value (a bad namespace, then every
+    criterion naming it), and they come up once the schema's findings are fixed.
+    """
     from compiler.rules import run_rules
 
     if problems[0].rule != SCHEMA_RULE or not isinstance(obj.data.get("kind"), str) or obj.data["kind"] not in KINDS:
@@ -69,9 +82,17 @@ def _refine(obj: RenderedObject, problems: list[Finding], rules: Sequence[Any]) 
         specific = run_rules([obj], rules)
     except (TypeError, AttributeError, KeyError, ValueError):  # rules assume the schema's shape; best effort only
         return problems
-    where = problems[0].path
-    matching = [f for f in specific if len(f.path) >= 2 and where[: len(f.path)] == f.path]
-    return matching or problems
+    refined: list[Finding] = []
+    for problem in problems:
+        where = problem.path
+        matching = [f for f in specific if len(f.path) >= 2 and _related(where, f.path)]
+        refined.extend(f for f in matching or [problem] if f not in refined)
+    return refined
+
+
+def _related(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
+    size = min(len(one), len(other))
+    return one[:size] == other[:size]
 
 
 def _kind_finding(obj: RenderedObject, kind: Any) -> Finding:

@@ -159,3 +159,92 @@ def test_leak_rule_finds_unresolved_placeholders() -> None:
     env = Environment("prod", "shop", "Protect", {}, {}, {})
     hits = list(guard_leak.check([RenderedObject(document.data, document)], RuleContext({}, env)))
     assert [hit.message for hit in hits] == ["unresolved placeholder in '{{ n }}'"]
+
+
+REGISTRY_POLICY = """\
+apiVersion: neuvector.com/v1
+kind: NvSecurityRule
+metadata:
+  name: "nv.img.{{ namespace }}"
+  namespace: "{{ namespace }}"
+spec:
+  target:
+    policymode: "{{ policy_mode }}"
+    selector: "{{ service('img') }}"
+  egress:
+    - name: to-registry
+      action: allow
+      ports: tcp/443
+      selector:
+        name: registry
+        criteria:
+          - {key: address, op: "=", value: dev-registry.example.com}
+"""
+
+
+def test_leak_of_a_var_that_another_environment_binds_differently(example_project: Path) -> None:
+    envs = example_project / "environments"
+    for name, extra in (("dev", "vars:\n  registry: dev-registry.example.com\n  team: orders\n"),
+                        ("qa", "vars:\n  registry: registry.example.com\n"),
+                        ("prod", "vars:\n  registry: registry.example.com\n")):
+        path = envs / f"{name}.yaml"
+        path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    write_tree(example_project, {"policies/img.yaml": REGISTRY_POLICY})
+    code, findings = _lint(example_project, "--env", "prod")
+    leaks = [(f["file"], f["line"], f["message"]) for f in findings if f["rule"] == "environment-leak"]
+    assert code == 1 and leaks == [("policies/img.yaml", 17, "'dev-registry.example.com' contains "
+                                    "'dev-registry.example.com', which belongs to environments/dev.yaml")]
+    # In dev the value is its own; prod's registry.example.com is not inside dev-registry.example.com, and
+    # dev's `team: orders`, which prod does not set, is no leak in prod's many 'orders' names.
+    assert _lint(example_project, "--env", "dev") == (0, [])
+
+
+@pytest.mark.parametrize(("text", "leaks"), [
+    ("nv.db.qa.example.com", True), ("db.qa.example.com", True), ("x=db.qa.example.com", True),
+    ("mydb.qa.example.com", False), ("db.qa.example.com-2", False), ("dev-db.qa.example.com", False),
+])
+def test_leak_rule_matches_dotted_values_as_whole_names(text: str, leaks: bool) -> None:
+    data = ("kind: NvSecurityRule\nmetadata: {name: x, namespace: shop}\n"
+            f"spec: {{target: {{selector: {{name: '{text}'}}}}}}\n")
+    document: SourceDocument = load_text(data, "x.yaml")[0]
+    env = Environment("prod", "shop", "Protect", {}, {}, {})
+    context = RuleContext({"foreign": {"db.qa.example.com": "environments/qa.yaml"}}, env)
+    hits = list(guard_leak.check([RenderedObject(document.data, document)], context))
+    assert bool(hits) is leaks, [hit.message for hit in hits]
+
+
+CLUSTER_RULE = """\
+apiVersion: neuvector.com/v1
+kind: NvClusterSecurityRule
+metadata:
+  name: "api-{{ namespace }}"
+spec:
+  target:
+    selector:
+      name: "api-{{ namespace }}"
+      criteria:
+        - {key: app, op: "=", value: api}
+        - {key: domain, op: "=", value: "{{ ns }}"}
+"""
+
+
+def test_a_cluster_rule_targets_a_group_of_the_environments_namespace(example_project: Path) -> None:
+    write_tree(example_project, {"policies/api.yaml": CLUSTER_RULE.replace("{{ ns }}", "{{ namespace }}")})
+    assert _lint(example_project, "--env", "qa") == (0, [])
+    write_tree(example_project, {"policies/api.yaml": CLUSTER_RULE.replace("{{ ns }}", "payments")})
+    code, findings = _lint(example_project, "--env", "qa")
+    assert code == 1
+    assert [(f["rule"], f["file"], f["line"], f["message"]) for f in findings] == [
+        ("target-namespace", "policies/api.yaml", 11,
+         "the target group 'api-qa-namespace' is in namespace 'payments', not the environment's 'qa-namespace'")]
+
+
+def test_lint_github_format_annotates_input_errors(example_project: Path) -> None:
+    prod = example_project / "environments/prod.yaml"
+    prod.write_text(prod.read_text(encoding="utf-8") + "lint:\n  rules:\n    any-port: {level: off}\n",
+                    encoding="utf-8")
+    result = run_nvpolicy("-C", str(example_project), "lint", "--env", "prod", "--format", "github")
+    assert result.returncode == 2
+    assert result.stdout.startswith("::error file=environments/prod.yaml,line=10,col=15,title=input-error::"
+                                    "unknown lint rule 'any-port'")
+    assert "environments/prod.yaml:10:15: error: unknown lint rule 'any-port'" in result.stderr

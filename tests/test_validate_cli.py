@@ -150,3 +150,58 @@ def test_non_neuvector_documents_are_findings(tmp_path: Path) -> None:
     assert result.returncode == 1
     findings = json.loads(result.stdout)["findings"]
     assert [(f["file"], f["rule"]) for f in findings] == [("cm.yaml", "schema"), ("list.yaml", "schema")]
+
+
+SEVERAL_MISTAKES = """\
+apiVersion: neuvector.com/v1
+kind: NvClusterSecurityRule
+metadata: {name: several}
+spec:
+  target: {selector: {name: nodes}}
+  ingress:
+    - name: r1
+      action: allow
+      ports: tcp/70000
+      applications: [HTTP, Foo]
+      priority: 101
+      selector: {name: "bad name"}
+  process:
+    - {name: x, action: allow, path: bin/x}
+    - {name: y, action: allow, path: /bin/}
+"""
+
+
+def test_every_mistake_of_one_object_is_reported_in_one_run(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"several.yaml": SEVERAL_MISTAKES})
+    result = run_nvpolicy("-C", str(tmp_path), "validate", "several.yaml", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    found = [(f["line"], f["rule"]) for f in json.loads(result.stdout)["findings"]]
+    # Each told by the rule that knows most about it, not by the schema's generic message.
+    assert found == [(9, "ports"), (10, "applications"), (11, "priority"), (12, "group-name"),
+                     (14, "process-path"), (15, "process-path")]
+
+
+def test_sarif_uris_are_relative_inside_the_project_and_file_uris_outside(tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    bad = (Path(__file__).parent / BAD).read_text(encoding="utf-8")
+    write_tree(tmp_path, {"project/my policies/bad.yaml": bad, "elsewhere/bad.yaml": bad.replace("shop", "shop2")})
+    result = run_nvpolicy("-C", str(tmp_path / "project"), "validate", "my policies",
+                          str(tmp_path / "elsewhere"), "--format", "sarif")
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8"))).validate(document)
+    artifacts = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in document["runs"][0]["results"]]
+    assert {"uri": "my%20policies/bad.yaml", "uriBaseId": "PROJECT"} in artifacts
+    assert {"uri": (tmp_path / "elsewhere" / "bad.yaml").as_uri()} in artifacts
+
+
+def test_github_format_annotates_unreadable_files_too(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"bad.yaml": "kind: [unclosed\n", "dup.yaml": "kind: x\nkind: y\n"})
+    result = run_nvpolicy("-C", str(tmp_path), "validate", ".", "--format", "github")
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert [line.split("::")[1] for line in lines] == ["error file=bad.yaml,line=2,col=1,title=input-error",
+                                                        "error file=dup.yaml,line=2,col=1,title=input-error"]
+    assert "duplicate key 'kind'" in lines[1]
+    assert "dup.yaml:2:1: error: duplicate key 'kind'" in result.stderr  # the log keeps the plain message

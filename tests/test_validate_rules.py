@@ -71,3 +71,46 @@ def test_ports_grammar(ports: str, ok: bool) -> None:
 ])
 def test_process_paths(path: str, ok: bool) -> None:
     assert (process_path.problem(path) is None) == ok
+
+
+@pytest.mark.parametrize(("deny", "allow", "message"), [
+    ("any", "tcp/5432", "shadowed"), ("tcp/5432", "5432", "shadowed"), ("tcp/any", "tcp/80, 8080", "shadowed"),
+    ("tcp/80, udp/53", "udp/53", "shadowed"), ("tcp/any", "udp/53", None), ("tcp/80", "tcp/8080", None),
+    ("udp/any", "any", None),
+])
+def test_shadowed_rule_reads_ports_as_neuvector_does(deny: str, allow: str, message: str | None) -> None:
+    from compiler.rules import guard_shadowed_rule
+
+    text = ("kind: NvSecurityRule\nmetadata: {name: nv.a.shop, namespace: shop}\nspec:\n"
+            "  target: {selector: {name: nv.a.shop}}\n  egress:\n"
+            f"    - {{name: d, action: deny, ports: '{deny}', selector: {{name: nv.db.shop}}}}\n"
+            f"    - {{name: a, action: allow, ports: '{allow}', selector: {{name: nv.db.shop}}}}\n")
+    objects = [RenderedObject(d.data, d) for d in load_text(text, "x.yaml")]
+    hits = _hits(guard_shadowed_rule, objects)
+    assert (message in hits[0] if message else hits == []), hits
+
+
+def test_shadowed_rule_sees_a_bare_port_duplicate() -> None:
+    from compiler.rules import guard_shadowed_rule
+
+    text = ("kind: NvSecurityRule\nmetadata: {name: nv.a.shop, namespace: shop}\nspec:\n"
+            "  target: {selector: {name: nv.a.shop}}\n  egress:\n"
+            "    - {name: one, action: allow, ports: tcp/80, selector: {name: nv.db.shop}}\n"
+            "    - {name: two, action: allow, ports: '80', selector: {name: nv.db.shop}}\n")
+    objects = [RenderedObject(d.data, d) for d in load_text(text, "x.yaml")]
+    assert _hits(guard_shadowed_rule, objects) == ["rule 'two' duplicates rule 'one'"]
+
+
+@pytest.mark.parametrize(("rule_id", "process", "binary"), [
+    ("production-shell", "{name: entrypoint, action: allow, path: /bin/bash}", "bash"),
+    ("production-shell", "{name: sh, action: allow, path: /bin/busybox}", "sh"),
+    ("production-shell", "{name: entrypoint, action: deny, path: /bin/bash}", None),
+    ("sidecar-process", "{name: proxy, action: allow, path: /usr/local/bin/envoy}", "envoy"),
+    ("sidecar-process", "{name: java, action: allow, path: /usr/bin/java}", None),
+])
+def test_process_guardrails_look_at_name_and_path(rule_id: str, process: str, binary: str | None) -> None:
+    module = next(m for m in load_rules(GUARDRAILS) if rule_id == m.ID)
+    text = ("kind: NvSecurityRule\nmetadata: {name: nv.a.shop, namespace: shop}\nspec:\n"
+            f"  target: {{selector: {{name: nv.a.shop}}}}\n  process: [{process}]\n")
+    hits = _hits(module, [RenderedObject(d.data, d) for d in load_text(text, "x.yaml")])
+    assert (len(hits) == 1 and repr(binary) in hits[0]) if binary else hits == [], hits

@@ -36,10 +36,11 @@ def lint(
     """Check what ENV renders to: NeuVector's import checks and this environment's guardrails."""
     from compiler.cli import project_dir
     from compiler.lint import lint_environment
-    from compiler.report import RuleInfo, exit_code, import_check_infos, reporter
+    from compiler.report import RuleInfo, annotate_input_errors, exit_code, import_check_infos, reporter
 
     chosen = reporter(output_format)
-    result = lint_environment(project_dir(ctx), env, overrides)
+    with annotate_input_errors(output_format):
+        result = lint_environment(project_dir(ctx), env, overrides)
     infos = import_check_infos() + [RuleInfo.of(rule, result.levels.get(rule.ID)) for rule in result.guardrails]
     typer.echo(chosen.report(result.findings, infos), nl=False)
     raise typer.Exit(exit_code(result.findings))

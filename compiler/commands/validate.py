@@ -34,14 +34,15 @@ def validate(
     """Check NeuVector CRs and exports against the CRD schemas and the controller's import checks."""
     from compiler.cli import project_dir
     from compiler.inputs import input_files, load_objects
-    from compiler.report import exit_code, import_check_infos, reporter
+    from compiler.report import annotate_input_errors, exit_code, import_check_infos, reporter
     from compiler.validate import validate_objects
 
     project = project_dir(ctx)
     chosen = reporter(output_format)
-    # Like git -C: relative paths are relative to the project directory.
-    files = input_files([path if path.is_absolute() else project / path for path in paths])
-    objects, findings = load_objects((path, _display(path, project)) for path in files)
+    with annotate_input_errors(output_format):
+        # Like git -C: relative paths are relative to the project directory.
+        files = input_files([path if path.is_absolute() else project / path for path in paths])
+        objects, findings = load_objects((path, _display(path, project)) for path in files)
     findings = findings + validate_objects(objects)
     typer.echo(chosen.report(findings, import_check_infos()), nl=False)
     raise typer.Exit(exit_code(findings))

@@ -6,7 +6,8 @@ Each reporter turns findings plus the metadata of the rules that ran into one te
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
@@ -64,6 +65,21 @@ REPORTERS: dict[str, str] = {
 def exit_code(findings: Iterable[Finding]) -> int:
     """validate's contract, shared by lint in every format: 1 with any error-level finding, else 0."""
     return 1 if any(finding.level == "error" for finding in findings) else 0
+
+
+@contextmanager
+def annotate_input_errors(output_format: str) -> Iterator[None]:
+    """With ``--format github``, input errors (exit 2) also become annotations on stdout; stderr still has them."""
+    from compiler.errors import NvPolicyError
+
+    try:
+        yield
+    except NvPolicyError as error:
+        if output_format == "github":
+            from compiler.report.github import input_errors
+
+            print(input_errors(error), end="", flush=True)
+        raise
 
 
 def import_check_infos() -> list[RuleInfo]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from compiler import __version__
 from compiler.model import Finding
@@ -46,9 +48,17 @@ def _rule(rule: RuleInfo) -> dict[str, Any]:
     }
 
 
+def _artifact(file: str) -> dict[str, str]:
+    """Project files relative to PROJECT; a file outside the project (validate /elsewhere/x.yaml) as a file: URI."""
+    path = PurePosixPath(file)
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    return {"uri": quote(file), "uriBaseId": "PROJECT"}
+
+
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     location = finding.location
-    physical: dict[str, Any] = {"artifactLocation": {"uri": location.file, "uriBaseId": "PROJECT"}}
+    physical: dict[str, Any] = {"artifactLocation": _artifact(location.file)}
     if location.line:
         physical["region"] = {"startLine": location.line, "startColumn": max(location.column, 1)}
     message = finding.message if not finding.hint else f"{finding.message}\nhint: {finding.hint}"

@@ -108,6 +108,18 @@ def process_binary(rule: dict[str, Any]) -> str:
     return path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
 
 
+def allowed_binary(rule: dict[str, Any], binaries: set[str] | frozenset[str]) -> str | None:
+    """Which of ``binaries`` an allow rule lets run: by its name, or by the executable its path names.
+
+    ``{name: entrypoint, path: /bin/bash}`` allows bash under another name; both count.
+    """
+    if rule.get("action") != "allow":
+        return None
+    path = rule.get("path")
+    executable = path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
+    return next((b for b in (process_binary(rule), executable) if b in binaries), None)
+
+
 def target_mode(obj: RenderedObject) -> str | None:
     value = spec(obj).get("target")
     mode = value.get("policymode") if isinstance(value, dict) else None

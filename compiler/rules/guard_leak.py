@@ -1,8 +1,9 @@
 """environment-leak: nothing of another environment, and no unresolved placeholder, in this one's output.
 
 Namespaces, peer namespaces, addresses and group names that another ``environments/*.yaml``
-sets (and this environment does not) must not appear in names, criteria or rule names, e.g.
-a DEV namespace ``feature-6293`` in QA. Any ``{{``/``{%`` left in a string is a leak too.
+sets (and this environment does not), and string vars both set differently, must not appear in
+names, criteria or rule names, e.g. a DEV namespace ``feature-6293`` in QA. Any ``{{``/``{%``
+left in a string is a leak too.
 ``lint`` fills the ``foreign`` option (value -> environment) from the other environment files;
 ``options: {forbidden: [..]}`` adds values of your own.
 
@@ -52,6 +53,11 @@ def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
             yield from _strings(item, (*path, index))
 
 
+def _contains(text: str, value: str) -> bool:
+    """``value`` as a whole name inside ``text``: 'db.qa' is in 'nv.db.qa', not in 'nv.mydb.qa' nor 'db.qa-2'."""
+    return re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text) is not None
+
+
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     foreign: dict[str, str] = {str(k): str(v) for k, v in (context.options.get("foreign") or {}).items()}
     for value in context.options.get("forbidden") or []:
@@ -65,7 +71,7 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
                 continue
             tokens = set(_TOKENS.split(text))
             for value, owner in foreign.items():
-                if value in tokens or (("." in value or "/" in value) and value in text):
+                if value in tokens or (("." in value or "/" in value) and _contains(text, value)):
                     yield Hit(obj, path, f"{text!r} contains {value!r}, which belongs to {owner}",
                               "a value of another environment leaked in; use a placeholder bound per environment")
                     break

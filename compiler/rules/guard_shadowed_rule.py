@@ -1,8 +1,8 @@
 """shadowed-rule: an allow rule behind an earlier deny for the same peer and ports, or a duplicate rule.
 
 Rules of one direction (ingress or egress) of one CR are compared in order. The earlier deny
-covers the allow when it names the same peer group and its ports and applications are the
-same or any.
+covers the allow when it names the same peer group, its ports include the allow's (``any``,
+``tcp/any`` for TCP ports; a bare ``80`` is ``tcp/80``) and its applications are the same or any.
 
 PASS::
 
@@ -42,8 +42,22 @@ DESCRIPTION = "An allow rule shadowed by an earlier deny for the same peer and p
 
 def _ports(rule: dict[str, Any]) -> frozenset[str]:
     ports = rule.get("ports")
-    entries = frozenset(e.lower() for e in re.split(r"[,\s]+", ports) if e) if isinstance(ports, str) else frozenset()
+    entries = frozenset(_entry(e) for e in re.split(r"[,\s]+", ports) if e) if isinstance(ports, str) else frozenset()
     return entries if entries and "any" not in entries else frozenset({"any"})
+
+
+def _entry(text: str) -> str:
+    """One ports entry as NeuVector reads it: a bare port or range is TCP (``80`` is ``tcp/80``)."""
+    text = text.lower()
+    return f"tcp/{text}" if text[:1].isdigit() else text
+
+
+def _ports_cover(earlier: frozenset[str], later: frozenset[str]) -> bool:
+    """Every port of ``later`` is in ``earlier``: the same entry, ``any``, or its protocol's ``tcp/any``/``udp/any``."""
+    if earlier == {"any"}:
+        return True
+    return later != {"any"} and all(
+        entry in earlier or f"{entry.split('/', 1)[0]}/any" in earlier for entry in later)
 
 
 def _apps(rule: dict[str, Any]) -> frozenset[str]:
@@ -75,7 +89,7 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
                         yield Hit(obj, path, f"rule {rule.get('name')!r} duplicates rule {earlier.get('name')!r}")
                         break
                     if (earlier.get("action") == "deny" and rule.get("action") == "allow"
-                            and _covers(_ports(earlier), _ports(rule), "any")
+                            and _ports_cover(_ports(earlier), _ports(rule))
                             and _covers(_apps(earlier), _apps(rule), "ANY")):
                         yield Hit(obj, path, f"allow rule {rule.get('name')!r} is shadowed by the earlier deny "
                                   f"{earlier.get('name')!r} for the same peer and ports",

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import RULE_KINDS, items, process_binary
+from compiler.rules._walk import RULE_KINDS, allowed_binary, items
 
 ID = "production-shell"
 LEVEL = "warning"
@@ -44,7 +44,7 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
         if obj.data.get("kind") not in RULE_KINDS:
             continue
         for path, rule in items(obj, "process"):
-            binary = process_binary(rule)
-            if rule.get("action") == "allow" and binary in binaries:
+            binary = allowed_binary(rule, binaries)
+            if binary is not None:
                 yield Hit(obj, path, f"{binary!r} is an allowed process in production",
                           "remove it, or waive it with a reason in the environment's lint: waivers")

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import RESERVED_GROUPS, items, process_binary, target
+from compiler.rules._walk import RESERVED_GROUPS, allowed_binary, items, target
 
 ID = "sidecar-process"
 LEVEL = "warning"
@@ -45,7 +45,7 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
         if selector is None or selector.name in RESERVED_GROUPS:
             continue
         for path, rule in items(obj, "process"):
-            binary = process_binary(rule)
-            if rule.get("action") == "allow" and binary in binaries:
+            binary = allowed_binary(rule, binaries)
+            if binary is not None:
                 yield Hit(obj, path, f"sidecar/infrastructure process {binary!r} is allowed in application group "
                           f"{selector.name!r}", "allow mesh processes in the mesh's own policy, not the application's")

@@ -327,11 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.worker:
         name, project, out = args.worker
+        cpu = time.process_time()
         seconds = WORKERS[name](Path(project), Path(out))
+        cpu = time.process_time() - cpu
         import resource
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-        print(json.dumps({"seconds": seconds, "peak_rss_mb": peak}))
+        print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak}))
         return 0
 
     def log(text: str) -> None:

@@ -30,6 +30,9 @@ _SINGLE = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|\{#).)*)\}\}$", re.DOTA
 _DOTTED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
 _SIMPLE_PART = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
 _MARKERS = ("{{", "{%", "{#")
+# `service('orders')`, `service("db", 'qa-db')`, `peer('db')`: string literals without escapes only.
+_LITERAL = r"""(?:'[^'\\\n]*'|"[^"\\\n]*")"""
+_CALL = re.compile(rf"^\s*(service|peer)\(\s*({_LITERAL})\s*(?:,\s*({_LITERAL})\s*)?\)\s*$")
 _MISSING = object()
 
 
@@ -75,6 +78,9 @@ def _compile(text: str) -> Callable[[Mapping[str, Any]], Any]:
         dotted = _DOTTED.match(expr)
         if dotted:
             return _dotted_lookup(dotted.group(1).split("."), expr)
+        call = _CALL.match(expr)
+        if call:
+            return _literal_call(call.group(1), [arg[1:-1] for arg in call.groups()[1:] if arg is not None], expr)
         return _expression(expr)
     if "{%" in text or "{#" in text:
         raise TemplateFault(
@@ -88,7 +94,7 @@ def _compile(text: str) -> Callable[[Mapping[str, Any]], Any]:
 
 
 def _dotted_lookup(names: list[str], expr: str) -> Callable[[Mapping[str, Any]], Any]:
-    slow = _expression(expr)
+    slow = _lazy_expression(expr)
 
     def lookup(context: Mapping[str, Any]) -> Any:
         value: Any = context
@@ -102,6 +108,36 @@ def _dotted_lookup(names: list[str], expr: str) -> Callable[[Mapping[str, Any]],
         return value
 
     return lookup
+
+
+def _literal_call(function: str, args: list[str], expr: str) -> Callable[[Mapping[str, Any]], Any]:
+    """``service('a')`` and friends without Jinja: most placeholders are these, each a distinct string."""
+    slow = _lazy_expression(expr)
+
+    def call(context: Mapping[str, Any]) -> Any:
+        target = context.get(function)
+        if not callable(target):
+            return slow(context)
+        try:
+            return target(*args)
+        except TemplateFault:
+            raise
+        except Exception:
+            return slow(context)  # Jinja's path words the failure
+
+    return call
+
+
+def _lazy_expression(expr: str) -> Callable[[Mapping[str, Any]], Any]:
+    """Compiled with Jinja on first use only: the fast paths rarely need it."""
+    compiled: list[Callable[[Mapping[str, Any]], Any]] = []
+
+    def evaluate(context: Mapping[str, Any]) -> Any:
+        if not compiled:
+            compiled.append(_expression(expr))
+        return compiled[0](context)
+
+    return evaluate
 
 
 def _concatenation(parts: list[str]) -> Callable[[Mapping[str, Any]], Any]:
@@ -236,7 +272,7 @@ class Renderer:
     def _template(self, document: SourceDocument, text: str, path: KeyPath) -> Any:
         try:
             result = _compile(text)(self.context)
-            return _plain(result, single=bool(_SINGLE.match(text)))
+            return _plain(result, single=_is_single(text))
         except TemplateFault as fault:
             hint = fault.hint or self._suggest(fault.message)
             raise RenderError(f"{fault.message} in {text!r}", location=document.locate(path), path=path,
@@ -256,6 +292,11 @@ class Renderer:
         if name in self.environment.peers or "peers" in message:
             return None
         return f"names in scope: {known}"
+
+
+@cache
+def _is_single(text: str) -> bool:
+    return bool(_SINGLE.match(text))
 
 
 def _plain(value: Any, single: bool) -> Any:

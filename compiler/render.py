@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache, lru_cache
 from typing import Any
@@ -32,6 +33,8 @@ _SIMPLE_PART = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0
 _MARKERS = ("{{", "{%", "{#")
 # `service('orders')`, `service("db", 'qa-db')`, `peer('db')`: string literals without escapes only.
 _LITERAL = r"""(?:'[^'\\\n]*'|"[^"\\\n]*")"""
+# `env == 'dev'`, `namespace != "prod"`: the usual `when:` conditions.
+_COMPARE = re.compile(rf"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*({_LITERAL})\s*$")
 _CALL = re.compile(rf"^\s*(service|peer)\(\s*({_LITERAL})\s*(?:,\s*({_LITERAL})\s*)?\)\s*$")
 _MISSING = object()
 
@@ -78,6 +81,10 @@ def _compile(text: str) -> Callable[[Mapping[str, Any]], Any]:
         dotted = _DOTTED.match(expr)
         if dotted:
             return _dotted_lookup(dotted.group(1).split("."), expr)
+        compare = _COMPARE.match(expr)
+        if compare:
+            name, op, literal = compare.groups()
+            return _literal_compare(name, op == "==", literal[1:-1], expr)
         call = _CALL.match(expr)
         if call:
             return _literal_call(call.group(1), [arg[1:-1] for arg in call.groups()[1:] if arg is not None], expr)
@@ -126,6 +133,18 @@ def _literal_call(function: str, args: list[str], expr: str) -> Callable[[Mappin
             return slow(context)  # Jinja's path words the failure
 
     return call
+
+
+def _literal_compare(name: str, equal: bool, literal: str, expr: str) -> Callable[[Mapping[str, Any]], Any]:
+    slow = _lazy_expression(expr)
+
+    def compare(context: Mapping[str, Any]) -> Any:
+        value = context.get(name, _MISSING)
+        if not isinstance(value, str):
+            return slow(context)  # undefined names and other types: Jinja's semantics and wording
+        return (value == literal) is equal
+
+    return compare
 
 
 def _lazy_expression(expr: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -299,11 +318,15 @@ def _is_single(text: str) -> bool:
     return bool(_SINGLE.match(text))
 
 
+def _is_undefined(value: Any) -> bool:
+    # Only Jinja makes Undefined values; when no placeholder needed Jinja, it is not even imported.
+    jinja2 = sys.modules.get("jinja2")
+    return jinja2 is not None and isinstance(value, jinja2.Undefined)
+
+
 def _plain(value: Any, single: bool) -> Any:
     """Check and copy a placeholder's result into plain YAML-able data."""
-    from jinja2 import Undefined
-
-    if isinstance(value, Undefined):
+    if _is_undefined(value):
         try:
             str(value)
         except Exception as exc:  # StrictUndefined raises on use, with the reason

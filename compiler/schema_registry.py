@@ -42,14 +42,17 @@ class CheckedValidator:
     """jsonschema's validator with a compiled pre-check: a valid instance skips jsonschema's walk.
 
     ``iter_errors`` yields exactly jsonschema's errors, so callers (``best_match`` over it) see
-    no difference; only invalid instances, the rare case, pay for the pure-Python walk. Anything
-    else is jsonschema's own attribute.
+    no difference; only invalid instances, the rare case, pay for the pure-Python walk, and
+    jsonschema's validator is built on first need. Anything else is jsonschema's own attribute.
     """
 
-    def __init__(self, name: str, reference: Any, is_valid: Callable[[Any], bool]) -> None:
+    def __init__(self, name: str, is_valid: Callable[[Any], bool]) -> None:
         self.name = name
-        self.reference = reference
         self._is_valid = is_valid
+
+    @property
+    def reference(self) -> Any:
+        return reference_validator(self.name)
 
     def iter_errors(self, instance: Any) -> Iterator[Any]:
         if self._is_valid(instance):
@@ -69,4 +72,4 @@ def validator(name: str) -> CheckedValidator:
     """A validator for one schema file: jsonschema's errors, compiled speed for valid instances."""
     from compiler.schema_compiled import compiled
 
-    return CheckedValidator(name, reference_validator(name), compiled(name))
+    return CheckedValidator(name, compiled(name))

@@ -117,6 +117,11 @@ def _dotted_lookup(names: list[str], expr: str) -> Callable[[Mapping[str, Any]],
     return lookup
 
 
+# Evaluators whose results are new plain data (service()/peer() build fresh selectors of strings),
+# so the defensive copy in _plain is skipped for them.
+_FRESH_PLAIN: set[Callable[[Mapping[str, Any]], Any]] = set()
+
+
 def _literal_call(function: str, args: list[str], expr: str) -> Callable[[Mapping[str, Any]], Any]:
     """``service('a')`` and friends without Jinja: most placeholders are these, each a distinct string."""
     slow = _lazy_expression(expr)
@@ -132,6 +137,7 @@ def _literal_call(function: str, args: list[str], expr: str) -> Callable[[Mappin
         except Exception:
             return slow(context)  # Jinja's path words the failure
 
+    _FRESH_PLAIN.add(call)
     return call
 
 
@@ -290,7 +296,10 @@ class Renderer:
 
     def _template(self, document: SourceDocument, text: str, path: KeyPath) -> Any:
         try:
-            result = _compile(text)(self.context)
+            evaluate = _compile(text)
+            result = evaluate(self.context)
+            if evaluate in _FRESH_PLAIN:
+                return result
             return _plain(result, single=_is_single(text))
         except TemplateFault as fault:
             hint = fault.hint or self._suggest(fault.message)

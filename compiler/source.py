@@ -83,13 +83,15 @@ def load_file(path: Path, display: str | None = None) -> list[SourceDocument]:
 
 def load_text(text: str, name: str) -> list[SourceDocument]:
     loader = _Loader(text)
+    # Without an anchor (`&`) there can be no alias, so no document can expand: skip measuring.
+    aliases = "&" in text
     documents: list[SourceDocument] = []
     try:
         index = 0
         while loader.check_node():
             node = loader.get_node()
             if node is not None and not _is_empty(node):
-                documents.append(_Builder(name).document(node, index))
+                documents.append(_Builder(name, aliases).document(node, index))
             index += 1
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, name) from None
@@ -121,14 +123,15 @@ def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> SourceError:
 class _Builder:
     """Turns one composed node graph into plain Python data plus marks."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, aliases: bool = True) -> None:
         self.name = name
+        self.aliases = aliases
         self.marks: dict[KeyPath, tuple[int, int]] = {}
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
 
     def document(self, node: yaml.Node, index: int) -> SourceDocument:
-        if self._size(node) > MAX_EXPANDED_NODES:
+        if self.aliases and self._size(node) > MAX_EXPANDED_NODES:
             raise SourceError(
                 f"document expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases",
                 location=self._where(node),

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +77,30 @@ class _Emitter(_Dumper):  # type: ignore[misc]
         return True
 
 
+@lru_cache(maxsize=1 << 16)
+def _ambiguous(value: str) -> bool:
+    # Output repeats the same few hundred strings (keys, actions, ops, names) hundreds of times.
+    return _AMBIGUOUS.match(value) is not None
+
+
 def _represent_str(dumper: Any, value: str) -> Any:
-    if _AMBIGUOUS.match(value):
+    if _ambiguous(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_str(value)
 
 
+def _item_rank(item: tuple[str, Any]) -> tuple[int, str]:
+    return _KEY_ORDER.get(item[0], _LAST), item[0]
+
+
+def _represent_dict(dumper: Any, value: dict[str, Any]) -> Any:
+    # Ordering here, as pairs, spares dump_all a reordered copy of every document.
+    return dumper.represent_mapping("tag:yaml.org,2002:map", sorted(value.items(), key=_item_rank))
+
+
 _Emitter.add_representer(str, _represent_str)
+_Emitter.add_multi_representer(dict, _represent_dict)
+_Emitter.add_representer(dict, _represent_dict)
 
 
 def dump(value: Any) -> str:
@@ -92,7 +110,7 @@ def dump(value: Any) -> str:
 
 def dump_all(values: Iterable[Any]) -> str:
     text: str = yaml.dump_all(
-        [ordered(value) for value in values],
+        [value if isinstance(value, dict) else ordered(value) for value in values],
         Dumper=_Emitter,
         sort_keys=False,
         default_flow_style=False,

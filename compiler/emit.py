@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -192,8 +192,9 @@ def replace_directory(target: Path, files: Sequence[OutputFile]) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
     try:
+        root, folders = staging.resolve(), {staging.resolve()}
         for output in files:
-            _write_file(staging, output)
+            _write_file(root, output, folders)
         _fsync_dir(staging)
         if target.exists():
             _swap_in(staging, target)
@@ -206,11 +207,19 @@ def replace_directory(target: Path, files: Sequence[OutputFile]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_file(root: Path, output: OutputFile) -> None:
-    destination = (root / output.path).resolve()
-    if not destination.is_relative_to(root.resolve()):
+def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:
+    """Write one file below ``root``, a fresh staging directory holding nothing but what we wrote.
+
+    Only directories are ever created there, never links, so a relative path without ``..``
+    cannot leave it; checking the text spares a ``resolve()`` (a syscall per component) per file.
+    """
+    relative = PurePosixPath(output.path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise OutputError(f"refusing to write {output.path!r}: it leaves the output directory")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination = root.joinpath(*relative.parts)
+    if destination.parent not in folders:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(destination.parent)
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(output.text)
 

@@ -14,7 +14,6 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -59,6 +58,9 @@ _AMBIGUOUS = re.compile(
 )
 
 
+_NUMBER_START = frozenset("+-.0123456789")
+
+
 def _key_rank(key: str) -> tuple[int, str]:
     return (_KEY_ORDER.get(key, _LAST), key)
 
@@ -77,9 +79,11 @@ class _Emitter(_Dumper):  # type: ignore[misc]
         return True
 
 
-@lru_cache(maxsize=1 << 16)
 def _ambiguous(value: str) -> bool:
-    # Output repeats the same few hundred strings (keys, actions, ops, names) hundreds of times.
+    # Every alternative of _AMBIGUOUS is at most 5 characters long or starts with a sign, a digit
+    # or a dot; names, paths and selectors (nearly all output strings) skip the regex.
+    if len(value) > 5 and value[0] not in _NUMBER_START:
+        return False
     return _AMBIGUOUS.match(value) is not None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -162,18 +163,23 @@ WORKERS = {"render": _worker_render, "floor": _worker_floor, "naive": _worker_na
 # Measuring
 
 
-def run_timed(command: Sequence[str], ok: Sequence[int] = (0,)) -> float:
-    """Wall seconds of one whole command, start-up included."""
+Timing = tuple[float, float]  # (CPU seconds, wall seconds)
+
+
+def run_timed(command: Sequence[str], ok: Sequence[int] = (0,)) -> Timing:
+    """CPU (user + system) and wall seconds of one whole command, start-up included."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(list(command), capture_output=True, check=False)
-    seconds = time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in ok:
         raise RuntimeError(f"{' '.join(command)} exited {result.returncode}:\n{result.stderr.decode()[-2000:]}")
-    return seconds
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall
 
 
-def worker(name: str, project: Path, out: Path) -> tuple[float, float]:
-    """Seconds the worker timed, and the worker process's peak RSS in MiB."""
+def worker(name: str, project: Path, out: Path) -> tuple[Timing, float]:
+    """CPU and wall seconds the worker timed, and the worker process's peak RSS in MiB."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -182,7 +188,22 @@ def worker(name: str, project: Path, out: Path) -> tuple[float, float]:
     if result.returncode != 0:
         raise RuntimeError(f"worker {name} failed:\n{result.stderr[-3000:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    return float(report["seconds"]), float(report["peak_rss_mb"])
+    return (float(report["cpu_seconds"]), float(report["seconds"])), float(report["peak_rss_mb"])
+
+
+def total(timings: Sequence[Timing]) -> Timing:
+    return sum(t[0] for t in timings), sum(t[1] for t in timings)
+
+
+def ratio(results: dict[str, Any], name: str, top: list[Timing], bottom: list[Timing]) -> None:
+    """The figure from CPU medians (robust on a shared machine), the wall-clock ratio beside it."""
+    results[name] = median([t[0] for t in top]) / median([t[0] for t in bottom])
+    results[f"{name}_wall"] = median([t[1] for t in top]) / median([t[1] for t in bottom])
+
+
+def seconds(results: dict[str, Any], name: str, timings: list[Timing]) -> None:
+    results[f"{name}_s"] = median([t[0] for t in timings])
+    results[f"{name}_wall_s"] = median([t[1] for t in timings])
 
 
 def median(values: Sequence[float]) -> float:
@@ -208,21 +229,26 @@ def measure(n: int, reps: int, workdir: Path, log: Callable[[str], None]) -> dic
         subprocess.run([str(NVPOLICY), "-C", str(repo), "render", "--all"], check=True, capture_output=True)
 
     log(f"render vs floor vs naive, N={n}, {reps} repetitions")
-    render, floor, naive, render2x, rss = [], [], [], [], []
+    render: list[Timing] = []
+    floor: list[Timing] = []
+    naive: list[Timing] = []
+    render2x: list[Timing] = []
+    rss: list[float] = []
     for rep in range(reps):
         floor.append(worker("floor", project, workdir / "floor-out")[0])
-        seconds, peak = worker("render", project, workdir / "unused")
-        render.append(seconds)
+        timing, peak = worker("render", project, workdir / "unused")
+        render.append(timing)
         rss.append(peak)
         render2x.append(worker("render", double, workdir / "unused")[0])
         if rep < max(1, min(reps, 3)):  # the naive pipeline is slow; three samples are plenty
             naive.append(worker("naive", project, workdir / "naive-out")[0])
-        log(f"  rep {rep + 1}: floor {floor[-1]:.2f}s render {render[-1]:.2f}s render@2N {render2x[-1]:.2f}s"
-            + (f" naive {naive[-1]:.2f}s" if len(naive) == rep + 1 else ""))
-    results.update(render_s=median(render), floor_s=median(floor), naive_s=median(naive), render_2x_s=median(render2x))
-    results["render_over_floor"] = median(render) / median(floor)
-    results["naive_over_render"] = median(naive) / median(render)
-    results["scaling_2x"] = median(render2x) / median(render)
+        log(f"  rep {rep + 1} (CPU s): floor {floor[-1][0]:.2f} render {render[-1][0]:.2f} "
+            f"render@2N {render2x[-1][0]:.2f}" + (f" naive {naive[-1][0]:.2f}" if len(naive) == rep + 1 else ""))
+    for name, timings in (("render", render), ("floor", floor), ("naive", naive), ("render_2x", render2x)):
+        seconds(results, name, timings)
+    ratio(results, "render_over_floor", render, floor)
+    ratio(results, "naive_over_render", naive, render)
+    ratio(results, "scaling_2x", render2x, render)
     results["peak_rss_mb"] = median(rss)
 
     results.update(cold_start(workdir, reps * 3, log))
@@ -231,7 +257,7 @@ def measure(n: int, reps: int, workdir: Path, log: Callable[[str], None]) -> dic
     return results
 
 
-def cold_start(workdir: Path, reps: int, log: Callable[[str], None]) -> dict[str, float]:
+def cold_start(workdir: Path, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
     example = workdir / "example"
     if example.exists():
         shutil.rmtree(example)
@@ -241,15 +267,21 @@ def cold_start(workdir: Path, reps: int, log: Callable[[str], None]) -> dict[str
     imports_cmd = [sys.executable, "-c", "import typer, jinja2, yaml, jsonschema"]
     run_timed(render_cmd)  # warm the page cache and .pyc files for both sides
     run_timed(imports_cmd)
-    cold, imports = [], []
+    cold: list[Timing] = []
+    imports: list[Timing] = []
     for _ in range(reps):  # interleaved, so load on the machine hits both alike
         cold.append(run_timed(render_cmd))
         imports.append(run_timed(imports_cmd))
-    log(f"cold start: render --env prod {median(cold) * 1000:.0f} ms, imports {median(imports) * 1000:.0f} ms")
-    return {"cold_s": median(cold), "imports_s": median(imports), "cold_over_imports": median(cold) / median(imports)}
+    results: dict[str, Any] = {}
+    seconds(results, "cold", cold)
+    seconds(results, "imports", imports)
+    ratio(results, "cold_over_imports", cold, imports)
+    log(f"cold start (CPU): render --env prod {results['cold_s'] * 1000:.0f} ms, "
+        f"imports {results['imports_s'] * 1000:.0f} ms")
+    return results
 
 
-def validate_figures(project: Path, reps: int, log: Callable[[str], None]) -> dict[str, float | None]:
+def validate_figures(project: Path, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
     null: dict[str, float | None] = {"check_jsonschema_over_validate": None}
     if not has_command("validate"):
         log("note: `nvpolicy validate` does not exist in this build; check_jsonschema_over_validate is null")
@@ -267,14 +299,18 @@ def validate_figures(project: Path, reps: int, log: Callable[[str], None]) -> di
     checks = [[str(checker), "--schemafile", str(REPO / "schemas" / f"{kind}.schema.json"), *files]
               for kind, files in sorted(by_kind.items())]
     validates = [[str(NVPOLICY), "-C", str(project), "validate", str(directory)] for directory in dirs]
-    theirs, ours = [], []
+    theirs: list[Timing] = []
+    ours: list[Timing] = []
     for _ in range(reps):
-        theirs.append(sum(run_timed(command) for command in checks))
-        ours.append(sum(run_timed(command) for command in validates))
-    log(f"validate: check-jsonschema {median(theirs):.2f}s, nvpolicy validate {median(ours):.2f}s "
-        f"({sum(map(len, by_kind.values()))} files)")
-    return {"check_jsonschema_s": median(theirs), "validate_s": median(ours),
-            "check_jsonschema_over_validate": median(theirs) / median(ours)}
+        theirs.append(total([run_timed(command) for command in checks]))
+        ours.append(total([run_timed(command) for command in validates]))
+    results: dict[str, Any] = {}
+    seconds(results, "check_jsonschema", theirs)
+    seconds(results, "validate", ours)
+    ratio(results, "check_jsonschema_over_validate", theirs, ours)
+    log(f"validate (CPU): check-jsonschema {results['check_jsonschema_s']:.2f}s, nvpolicy validate "
+        f"{results['validate_s']:.2f}s ({sum(map(len, by_kind.values()))} files)")
+    return results
 
 
 _LOAD_TREES = """\
@@ -285,7 +321,7 @@ for root in sys.argv[1:]:
 """
 
 
-def diff_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -> dict[str, float | None]:
+def diff_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
     if not has_command("diff"):
         log("note: `nvpolicy diff` does not exist in this build; diff_over_floor is null")
         return {"diff_over_floor": None}
@@ -296,12 +332,17 @@ def diff_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -
                        check=True, capture_output=True)
     diff_cmd = [str(NVPOLICY), "diff", "--old", str(old), "--new", str(new)]
     floor_cmd = [sys.executable, "-c", _LOAD_TREES, str(old), str(new)]
-    ours, floor = [], []
+    ours: list[Timing] = []
+    floor: list[Timing] = []
     for _ in range(reps):
         ours.append(run_timed(diff_cmd, ok=(0, 1)))
         floor.append(run_timed(floor_cmd))
-    log(f"diff: nvpolicy diff {median(ours):.2f}s, C loader over both trees {median(floor):.2f}s")
-    return {"diff_s": median(ours), "diff_floor_s": median(floor), "diff_over_floor": median(ours) / median(floor)}
+    results: dict[str, Any] = {}
+    seconds(results, "diff", ours)
+    seconds(results, "diff_floor", floor)
+    ratio(results, "diff_over_floor", ours, floor)
+    log(f"diff (CPU): nvpolicy diff {results['diff_s']:.2f}s, C loader over both trees {results['diff_floor_s']:.2f}s")
+    return results
 
 
 def table(results: dict[str, Any]) -> str:
@@ -328,8 +369,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.worker:
         name, project, out = args.worker
         seconds, cpu = WORKERS[name](Path(project), Path(out))
-        import resource
-
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak}))
         return 0

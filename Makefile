@@ -35,6 +35,16 @@ check: install
 	$(BIN)/ruff check compiler tests
 	$(BIN)/mypy
 
+# Benchmarks (not part of `make test`): N services × 3 environments, see bench/run.py.
+N ?= 1000
+REPS ?= 3
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py --n $(N) --reps $(REPS)
+
 clean:
 	rm -rf rendered .pytest_cache .mypy_cache .ruff_cache
 

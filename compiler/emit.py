@@ -15,7 +15,7 @@ import signal
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -59,6 +59,9 @@ _AMBIGUOUS = re.compile(
 )
 
 
+_NUMBER_START = frozenset("+-.0123456789")
+
+
 def _key_rank(key: str) -> tuple[int, str]:
     return (_KEY_ORDER.get(key, _LAST), key)
 
@@ -77,13 +80,32 @@ class _Emitter(_Dumper):  # type: ignore[misc]
         return True
 
 
+def _ambiguous(value: str) -> bool:
+    # Every alternative of _AMBIGUOUS is at most 5 characters long or starts with a sign, a digit
+    # or a dot; names, paths and selectors (nearly all output strings) skip the regex.
+    if len(value) > 5 and value[0] not in _NUMBER_START:
+        return False
+    return _AMBIGUOUS.match(value) is not None
+
+
 def _represent_str(dumper: Any, value: str) -> Any:
-    if _AMBIGUOUS.match(value):
+    if _ambiguous(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_str(value)
 
 
+def _item_rank(item: tuple[str, Any]) -> tuple[int, str]:
+    return _KEY_ORDER.get(item[0], _LAST), item[0]
+
+
+def _represent_dict(dumper: Any, value: dict[str, Any]) -> Any:
+    # Ordering here, as pairs, spares dump_all a reordered copy of every document.
+    return dumper.represent_mapping("tag:yaml.org,2002:map", sorted(value.items(), key=_item_rank))
+
+
 _Emitter.add_representer(str, _represent_str)
+_Emitter.add_multi_representer(dict, _represent_dict)
+_Emitter.add_representer(dict, _represent_dict)
 
 
 def dump(value: Any) -> str:
@@ -93,7 +115,7 @@ def dump(value: Any) -> str:
 
 def dump_all(values: Iterable[Any]) -> str:
     text: str = yaml.dump_all(
-        [ordered(value) for value in values],
+        [value if isinstance(value, dict) else ordered(value) for value in values],
         Dumper=_Emitter,
         sort_keys=False,
         default_flow_style=False,
@@ -175,8 +197,9 @@ def replace_directory(target: Path, files: Sequence[OutputFile]) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
     try:
+        root, folders = staging.resolve(), {staging.resolve()}
         for number, output in enumerate(files, 1):
-            _write_file(staging, output)
+            _write_file(root, output, folders)
             _crash_point(f"file-{number}")
         _fsync_dir(staging)
         _crash_point("before-swap")
@@ -202,11 +225,19 @@ def _crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _write_file(root: Path, output: OutputFile) -> None:
-    destination = (root / output.path).resolve()
-    if not destination.is_relative_to(root.resolve()):
+def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:
+    """Write one file below ``root``, a fresh staging directory holding nothing but what we wrote.
+
+    Only directories are ever created there, never links, so a relative path without ``..``
+    cannot leave it; checking the text spares a ``resolve()`` (a syscall per component) per file.
+    """
+    relative = PurePosixPath(output.path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise OutputError(f"refusing to write {output.path!r}: it leaves the output directory")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination = root.joinpath(*relative.parts)
+    if destination.parent not in folders:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(destination.parent)
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(output.text)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Any
@@ -30,6 +31,11 @@ _SINGLE = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|\{#).)*)\}\}$", re.DOTA
 _DOTTED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
 _SIMPLE_PART = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
 _MARKERS = ("{{", "{%", "{#")
+# `service('orders')`, `service("db", 'qa-db')`, `peer('db')`: string literals without escapes only.
+_LITERAL = r"""(?:'[^'\\\n]*'|"[^"\\\n]*")"""
+# `env == 'dev'`, `namespace != "prod"`: the usual `when:` conditions.
+_COMPARE = re.compile(rf"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*({_LITERAL})\s*$")
+_CALL = re.compile(rf"^\s*(service|peer)\(\s*({_LITERAL})\s*(?:,\s*({_LITERAL})\s*)?\)\s*$")
 _MISSING = object()
 
 
@@ -151,6 +157,13 @@ def _compile(text: str) -> Callable[[Mapping[str, Any]], Any]:
         dotted = _DOTTED.match(expr)
         if dotted:
             return _dotted_lookup(dotted.group(1).split("."), expr)
+        compare = _COMPARE.match(expr)
+        if compare:
+            name, op, literal = compare.groups()
+            return _literal_compare(name, op == "==", literal[1:-1], expr)
+        call = _CALL.match(expr)
+        if call:
+            return _literal_call(call.group(1), [arg[1:-1] for arg in call.groups()[1:] if arg is not None], expr)
         return _expression(expr)
     if "{%" in text or "{#" in text:
         raise TemplateFault(
@@ -164,7 +177,7 @@ def _compile(text: str) -> Callable[[Mapping[str, Any]], Any]:
 
 
 def _dotted_lookup(names: list[str], expr: str) -> Callable[[Mapping[str, Any]], Any]:
-    slow = _expression(expr)
+    slow = _lazy_expression(expr)
 
     def lookup(context: Mapping[str, Any]) -> Any:
         value: Any = context
@@ -178,6 +191,54 @@ def _dotted_lookup(names: list[str], expr: str) -> Callable[[Mapping[str, Any]],
         return value
 
     return lookup
+
+
+# Evaluators whose results are new plain data (service()/peer() build fresh selectors of strings),
+# so the defensive copy in _plain is skipped for them.
+_FRESH_PLAIN: set[Callable[[Mapping[str, Any]], Any]] = set()
+
+
+def _literal_call(function: str, args: list[str], expr: str) -> Callable[[Mapping[str, Any]], Any]:
+    """``service('a')`` and friends without Jinja: most placeholders are these, each a distinct string."""
+    slow = _lazy_expression(expr)
+
+    def call(context: Mapping[str, Any]) -> Any:
+        target = context.get(function)
+        if not callable(target):
+            return slow(context)
+        try:
+            return target(*args)
+        except TemplateFault:
+            raise
+        except Exception:
+            return slow(context)  # Jinja's path words the failure
+
+    _FRESH_PLAIN.add(call)
+    return call
+
+
+def _literal_compare(name: str, equal: bool, literal: str, expr: str) -> Callable[[Mapping[str, Any]], Any]:
+    slow = _lazy_expression(expr)
+
+    def compare(context: Mapping[str, Any]) -> Any:
+        value = context.get(name, _MISSING)
+        if not isinstance(value, str):
+            return slow(context)  # undefined names and other types: Jinja's semantics and wording
+        return (value == literal) is equal
+
+    return compare
+
+
+def _lazy_expression(expr: str) -> Callable[[Mapping[str, Any]], Any]:
+    """Compiled with Jinja on first use only: the fast paths rarely need it."""
+    compiled: list[Callable[[Mapping[str, Any]], Any]] = []
+
+    def evaluate(context: Mapping[str, Any]) -> Any:
+        if not compiled:
+            compiled.append(_expression(expr))
+        return compiled[0](context)
+
+    return evaluate
 
 
 def _concatenation(parts: list[str]) -> Callable[[Mapping[str, Any]], Any]:
@@ -323,8 +384,11 @@ class Renderer:
 
     def _template(self, document: SourceDocument, text: str, path: KeyPath) -> Any:
         try:
-            result = _compile(text)(self.context)
-            return _plain(result, single=bool(_SINGLE.match(text)))
+            evaluate = _compile(text)
+            result = evaluate(self.context)
+            if evaluate in _FRESH_PLAIN:
+                return result
+            return _plain(result, single=_is_single(text))
         except TemplateFault as fault:
             hint = fault.hint or self._suggest(fault.message)
             raise RenderError(f"{fault.message} in {text!r}", location=document.locate(path), path=path,
@@ -346,11 +410,20 @@ class Renderer:
         return f"names in scope: {known}"
 
 
+@cache
+def _is_single(text: str) -> bool:
+    return bool(_SINGLE.match(text))
+
+
+def _is_undefined(value: Any) -> bool:
+    # Only Jinja makes Undefined values; when no placeholder needed Jinja, it is not even imported.
+    jinja2 = sys.modules.get("jinja2")
+    return jinja2 is not None and isinstance(value, jinja2.Undefined)
+
+
 def _plain(value: Any, single: bool) -> Any:
     """Check and copy a placeholder's result into plain YAML-able data."""
-    from jinja2 import Undefined
-
-    if isinstance(value, Undefined):
+    if _is_undefined(value):
         try:
             str(value)
         except Exception as exc:  # StrictUndefined raises on use, with the reason

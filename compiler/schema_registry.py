@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,8 +31,45 @@ def _registry() -> Any:
 
 
 @cache
-def validator(name: str) -> Any:
-    """A compiled Draft 2020-12 validator for one schema file, refs resolved against its siblings."""
+def reference_validator(name: str) -> Any:
+    """jsonschema's Draft 2020-12 validator for one schema file, refs resolved against its siblings."""
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(load_schema(name), registry=_registry())
+
+
+class CheckedValidator:
+    """jsonschema's validator with a compiled pre-check: a valid instance skips jsonschema's walk.
+
+    ``iter_errors`` yields exactly jsonschema's errors, so callers (``best_match`` over it) see
+    no difference; only invalid instances, the rare case, pay for the pure-Python walk, and
+    jsonschema's validator is built on first need. Anything else is jsonschema's own attribute.
+    """
+
+    def __init__(self, name: str, is_valid: Callable[[Any], bool]) -> None:
+        self.name = name
+        self._is_valid = is_valid
+
+    @property
+    def reference(self) -> Any:
+        return reference_validator(self.name)
+
+    def iter_errors(self, instance: Any) -> Iterator[Any]:
+        if self._is_valid(instance):
+            return iter(())
+        errors: Iterator[Any] = self.reference.iter_errors(instance)
+        return errors
+
+    def is_valid(self, instance: Any) -> bool:
+        return self._is_valid(instance) or bool(self.reference.is_valid(instance))
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.reference, attribute)
+
+
+@cache
+def validator(name: str) -> CheckedValidator:
+    """A validator for one schema file: jsonschema's errors, compiled speed for valid instances."""
+    from compiler.schema_compiled import compiled
+
+    return CheckedValidator(name, compiled(name))

@@ -86,13 +86,15 @@ def load_file(path: Path, display: str | None = None) -> list[SourceDocument]:
 
 def load_text(text: str, name: str) -> list[SourceDocument]:
     loader = _Loader(text)
+    # Without an anchor (`&`) there can be no alias, so no document can expand: skip measuring.
+    aliases = "&" in text
     documents: list[SourceDocument] = []
     try:
         index = 0
         while loader.check_node():
             node = loader.get_node()
             if node is not None and not _is_empty(node):
-                documents.append(_Builder(name).document(node, index))
+                documents.append(_Builder(name, aliases).document(node, index))
             index += 1
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, name, text) from None
@@ -131,25 +133,19 @@ def _char_at(text: str, mark: yaml.Mark | None) -> str:
 class _Builder:
     """Turns one composed node graph into plain Python data plus marks."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, aliases: bool = True) -> None:
         self.name = name
+        self.aliases = aliases
         self.marks: dict[KeyPath, tuple[int, int]] = {}
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
-        self.depths: dict[int, int] = {}
 
     def document(self, node: yaml.Node, index: int) -> SourceDocument:
-        if self._size(node) > MAX_EXPANDED_NODES:
+        if self.aliases and self._size(node) > MAX_EXPANDED_NODES:
             raise SourceError(
                 f"document expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases",
                 location=self._where(node),
                 hint="an alias bomb or a runaway anchor; write the values out or split the document",
-            )
-        if self.depths[id(node)] > MAX_DEPTH:
-            raise SourceError(
-                f"document nests deeper than {MAX_DEPTH} levels",
-                location=self._where(node),
-                hint="NeuVector resources nest about ten levels; flatten the data",
             )
         data = self._build(node, ())
         return SourceDocument(data, Marks(self.name, self.marks), index)
@@ -174,13 +170,19 @@ class _Builder:
                     if total > MAX_EXPANDED_NODES:
                         break
                 self.sizes[key] = total
-                self.depths[key] = 1 + max((self.depths.get(id(child), 1) for child in children), default=0)
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in children if id(child) not in self.sizes)
         return self.sizes[id(root)]
 
     def _build(self, node: yaml.Node, path: KeyPath) -> Any:
+        # The key path is the nesting depth; refusing early keeps the recursion far from Python's limit.
+        if len(path) > MAX_DEPTH:
+            raise SourceError(
+                f"document nests deeper than {MAX_DEPTH} levels",
+                location=self._where(node),
+                hint="NeuVector resources nest about ten levels; flatten the data",
+            )
         self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         known = self.built.get(id(node))
         if known is not None:

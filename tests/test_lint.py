@@ -245,6 +245,6 @@ def test_lint_github_format_annotates_input_errors(example_project: Path) -> Non
                     encoding="utf-8")
     result = run_nvpolicy("-C", str(example_project), "lint", "--env", "prod", "--format", "github")
     assert result.returncode == 2
-    assert result.stdout.startswith("::error file=environments/prod.yaml,line=10,col=15,title=input-error::"
+    assert result.stdout.startswith("::error file=environments/prod.yaml,line=11,col=15,title=input-error::"
                                     "unknown lint rule 'any-port'")
-    assert "environments/prod.yaml:10:15: error: unknown lint rule 'any-port'" in result.stderr
+    assert "environments/prod.yaml:11:15: error: unknown lint rule 'any-port'" in result.stderr

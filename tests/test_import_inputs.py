@@ -143,3 +143,36 @@ def test_output_to_stdout_keeps_the_report_on_stderr(tmp_path: Path) -> None:
     assert [doc["metadata"]["name"] for doc in documents] == ["nv.orders.{{ namespace }}",
                                                              "nv.postgres.{{ namespace }}"]
     assert "ports locked:" in result.stderr
+
+
+# The table of the issue: a learned `ports: any` is locked to these.
+@pytest.mark.parametrize(("application", "port"), [
+    ("PostgreSQL", ("tcp", 5432)), ("MySQL", ("tcp", 3306)), ("Redis", ("tcp", 6379)), ("RabbitMQ", ("tcp", 5672)),
+    ("Kafka", ("tcp", 9092)), ("MongoDB", ("tcp", 27017)), ("Cassandra", ("tcp", 9042)),
+    ("ElasticSearch", ("tcp", 9200)), ("HTTP", ("tcp", 80)), ("SSL", ("tcp", 443)), ("DNS", ("udp", 53)),
+    ("postgresql", ("tcp", 5432)),  # NeuVector matches application names case-insensitively
+])
+def test_well_known_ports_of_the_issue(application: str, port: tuple[str, int]) -> None:
+    lock = lock_ports([application], "nv.a.ns", "nv.b.ns")
+    assert (lock.ports, lock.how) == ((port,), "well-known")
+
+
+@pytest.mark.parametrize(("events", "message"), [
+    ('{"violations": 3}', "events.json: error: 'violations' must be a list (at violations)"),
+    ('{"hits": []}', "events.json: error: holds no NeuVector violation or conversation"),
+    ('[{"x": 1}]', "events.json: error: holds no NeuVector violation or conversation"),
+    ('[{"server_port": 5432, "ip_proto": "tcp"}]', "ip_proto must be a protocol number (6 tcp, 17 udp), got 'tcp'"),
+    ('[{"server_port": 5432, "ip_proto": 1e400}]', "ip_proto must be a protocol number"),
+    ('[{"server_port": "5432"}]', "server_port must be a port number, got '5432' (at [0].server_port)"),
+    ('[{"from": "a", "to": "b", "ports": 5}]', "ports must be a list"),
+])
+def test_malformed_events_are_input_errors(tmp_path: Path, events: str, message: str) -> None:
+    (tmp_path / "events.json").write_text(events, encoding="utf-8")
+    result = run_nvpolicy("-C", str(tmp_path), "import", str(SEED_EXPORT), "-n", NS, "--events", "events.json")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "internal error" not in result.stderr
+    assert not (tmp_path / "policies").exists()
+
+
+def test_events_without_violations_lock_to_the_well_known_port() -> None:
+    assert read_events('{"violations": []}', "events.json").by_pair == {}

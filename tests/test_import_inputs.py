@@ -176,3 +176,34 @@ def test_malformed_events_are_input_errors(tmp_path: Path, events: str, message:
 
 def test_events_without_violations_lock_to_the_well_known_port() -> None:
     assert read_events('{"violations": []}', "events.json").by_pair == {}
+
+
+def test_several_files_single_crs_and_multi_document_import_together(tmp_path: Path) -> None:
+    single = ("apiVersion: neuvector.com/v1\nkind: NvSecurityRule\n"
+              f"metadata: {{name: nv.cache.{NS}, namespace: {NS}}}\n"
+              "spec:\n  target:\n    policymode: Monitor\n    selector:\n"
+              f"      name: nv.cache.{NS}\n      criteria:\n"
+              f"      - {{key: service, op: =, value: cache.{NS}}}\n      - {{key: domain, op: =, value: {NS}}}\n"
+              "  process: [{action: allow, name: redis-server, path: /usr/bin/redis-server}]\n")
+    (tmp_path / "cache.yaml").write_text(single, encoding="utf-8")
+    (tmp_path / "web.yaml").write_text(REFERRAL_EXPORT, encoding="utf-8")  # two documents
+    result = run_nvpolicy("-C", str(tmp_path), "import", "cache.yaml", "web.yaml", "-n", NS,
+                          "--env-out", "environments/dev.yaml")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "policies").iterdir()) == ["cache.yaml", "web.yaml"]
+    assert f"NvSecurityRule {NS}/nv.cache.{NS}" in result.stdout and f"NvSecurityRule {NS}/nv.web.{NS}" in result.stdout
+    cache = yaml.safe_load((tmp_path / "policies" / "cache.yaml").read_text(encoding="utf-8"))
+    assert cache["metadata"] == {"name": "nv.cache.{{ namespace }}", "namespace": "{{ namespace }}"}
+    rendered = run_nvpolicy("-C", str(tmp_path), "render", "--env", "dev", "--out", str(tmp_path / "out"))
+    assert rendered.returncode == 0, rendered.stderr
+
+
+def test_a_deny_rule_keeps_ports_any_and_is_reported(tmp_path: Path) -> None:
+    export = REFERRAL_EXPORT.replace("{action: allow, applications: [HTTP]", "{action: deny, applications: [HTTP]")
+    (tmp_path / "export.yaml").write_text(export, encoding="utf-8")
+    result = run_nvpolicy("-C", str(tmp_path), "import", "export.yaml", "-n", NS, "-o", "-")
+    assert result.returncode == 0, result.stderr
+    web = next(yaml.safe_load_all(result.stdout))
+    deny = next(rule for rule in web["spec"]["egress"] if rule["action"] == "deny")
+    assert deny["ports"] == "any" and deny["applications"] == ["HTTP"]
+    assert f"egress nv.kube-api.{NS}-egress-1: any (a deny rule: a lock would narrow what it denies)" in result.stderr

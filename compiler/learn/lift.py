@@ -181,6 +181,11 @@ def lock_rule_ports(rule: dict[str, Any], direction: str, target_group: str, pee
     a peer (egress), literally otherwise; what cannot be locked stays as learned and is reported."""
     if not is_unlocked(rule.get("ports")):
         return
+    if rule.get("action") == "deny":
+        # A port lock narrows a rule: that tightens an allow but lets through what a deny blocked.
+        report.ports_unlocked.append(f"{where}: {rule.get('ports') or 'any'} (a deny rule: a lock would narrow "
+                                     "what it denies)")
+        return
     client, server = (target_group, peer_group) if direction == "egress" else (peer_group, target_group)
     lock = lock_ports([str(app) for app in rule.get("applications") or []], client, server, observed)
     if not lock.locked:

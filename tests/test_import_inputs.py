@@ -143,3 +143,67 @@ def test_output_to_stdout_keeps_the_report_on_stderr(tmp_path: Path) -> None:
     assert [doc["metadata"]["name"] for doc in documents] == ["nv.orders.{{ namespace }}",
                                                              "nv.postgres.{{ namespace }}"]
     assert "ports locked:" in result.stderr
+
+
+# The table of the issue: a learned `ports: any` is locked to these.
+@pytest.mark.parametrize(("application", "port"), [
+    ("PostgreSQL", ("tcp", 5432)), ("MySQL", ("tcp", 3306)), ("Redis", ("tcp", 6379)), ("RabbitMQ", ("tcp", 5672)),
+    ("Kafka", ("tcp", 9092)), ("MongoDB", ("tcp", 27017)), ("Cassandra", ("tcp", 9042)),
+    ("ElasticSearch", ("tcp", 9200)), ("HTTP", ("tcp", 80)), ("SSL", ("tcp", 443)), ("DNS", ("udp", 53)),
+    ("postgresql", ("tcp", 5432)),  # NeuVector matches application names case-insensitively
+])
+def test_well_known_ports_of_the_issue(application: str, port: tuple[str, int]) -> None:
+    lock = lock_ports([application], "nv.a.ns", "nv.b.ns")
+    assert (lock.ports, lock.how) == ((port,), "well-known")
+
+
+@pytest.mark.parametrize(("events", "message"), [
+    ('{"violations": 3}', "events.json: error: 'violations' must be a list (at violations)"),
+    ('{"hits": []}', "events.json: error: holds no NeuVector violation or conversation"),
+    ('[{"x": 1}]', "events.json: error: holds no NeuVector violation or conversation"),
+    ('[{"server_port": 5432, "ip_proto": "tcp"}]', "ip_proto must be a protocol number (6 tcp, 17 udp), got 'tcp'"),
+    ('[{"server_port": 5432, "ip_proto": 1e400}]', "ip_proto must be a protocol number"),
+    ('[{"server_port": "5432"}]', "server_port must be a port number, got '5432' (at [0].server_port)"),
+    ('[{"from": "a", "to": "b", "ports": 5}]', "ports must be a list"),
+])
+def test_malformed_events_are_input_errors(tmp_path: Path, events: str, message: str) -> None:
+    (tmp_path / "events.json").write_text(events, encoding="utf-8")
+    result = run_nvpolicy("-C", str(tmp_path), "import", str(SEED_EXPORT), "-n", NS, "--events", "events.json")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "internal error" not in result.stderr
+    assert not (tmp_path / "policies").exists()
+
+
+def test_events_without_violations_lock_to_the_well_known_port() -> None:
+    assert read_events('{"violations": []}', "events.json").by_pair == {}
+
+
+def test_several_files_single_crs_and_multi_document_import_together(tmp_path: Path) -> None:
+    single = ("apiVersion: neuvector.com/v1\nkind: NvSecurityRule\n"
+              f"metadata: {{name: nv.cache.{NS}, namespace: {NS}}}\n"
+              "spec:\n  target:\n    policymode: Monitor\n    selector:\n"
+              f"      name: nv.cache.{NS}\n      criteria:\n"
+              f"      - {{key: service, op: =, value: cache.{NS}}}\n      - {{key: domain, op: =, value: {NS}}}\n"
+              "  process: [{action: allow, name: redis-server, path: /usr/bin/redis-server}]\n")
+    (tmp_path / "cache.yaml").write_text(single, encoding="utf-8")
+    (tmp_path / "web.yaml").write_text(REFERRAL_EXPORT, encoding="utf-8")  # two documents
+    result = run_nvpolicy("-C", str(tmp_path), "import", "cache.yaml", "web.yaml", "-n", NS,
+                          "--env-out", "environments/dev.yaml")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "policies").iterdir()) == ["cache.yaml", "web.yaml"]
+    assert f"NvSecurityRule {NS}/nv.cache.{NS}" in result.stdout and f"NvSecurityRule {NS}/nv.web.{NS}" in result.stdout
+    cache = yaml.safe_load((tmp_path / "policies" / "cache.yaml").read_text(encoding="utf-8"))
+    assert cache["metadata"] == {"name": "nv.cache.{{ namespace }}", "namespace": "{{ namespace }}"}
+    rendered = run_nvpolicy("-C", str(tmp_path), "render", "--env", "dev", "--out", str(tmp_path / "out"))
+    assert rendered.returncode == 0, rendered.stderr
+
+
+def test_a_deny_rule_keeps_ports_any_and_is_reported(tmp_path: Path) -> None:
+    export = REFERRAL_EXPORT.replace("{action: allow, applications: [HTTP]", "{action: deny, applications: [HTTP]")
+    (tmp_path / "export.yaml").write_text(export, encoding="utf-8")
+    result = run_nvpolicy("-C", str(tmp_path), "import", "export.yaml", "-n", NS, "-o", "-")
+    assert result.returncode == 0, result.stderr
+    web = next(yaml.safe_load_all(result.stdout))
+    deny = next(rule for rule in web["spec"]["egress"] if rule["action"] == "deny")
+    assert deny["ports"] == "any" and deny["applications"] == ["HTTP"]
+    assert f"egress nv.kube-api.{NS}-egress-1: any (a deny rule: a lock would narrow what it denies)" in result.stderr

@@ -111,6 +111,12 @@ def test_merge_object_plans_on_plain_data() -> None:
     assert plan.additions == {"egress": [{**rule, "selector": "t", "name": "a-to-b"}]}
     clash = merge_object({"spec": {"egress": [{**rule, "selector": "x"}]}}, {"spec": {"egress": [rule]}})
     assert clash.additions["egress"][0]["name"] == "a-to-b-imported"
+    # A re-import (whole objects): the rule of that name, which the import no longer brings, was edited.
+    edited = merge_object({"spec": {"egress": [{**rule, "selector": "x"}]}}, {"spec": {"egress": [rule]}},
+                          protect_edits=True)
+    assert not edited.additions and edited.conflicts == [
+        "egress rule 'a-to-b': yours differs from the imported {'name': 'a-to-b', 'action': 'allow', "
+        "'ports': 'tcp/80'} (kept yours)"]
 
 
 def test_merge_into_the_hand_written_example_keeps_its_style(example_project: Path) -> None:
@@ -124,3 +130,18 @@ def test_merge_into_the_hand_written_example_keeps_its_style(example_project: Pa
     after = orders.read_text(encoding="utf-8")
     assert after.startswith(before.split("  process:\n")[0])  # comments, flow style and quotes untouched
     assert "    - name: orders-to-postgres\n      action: allow\n" in after  # its indentation style
+
+
+def test_merge_reports_a_flipped_action_or_an_edited_path_instead_of_adding_it_back(project: Path) -> None:
+    policies = project / "policies"
+    orders, postgres = policies / "orders.yaml", policies / "postgres.yaml"
+    orders.write_text(orders.read_text(encoding="utf-8").replace(
+        "action: allow", "action: deny  # no direct DB access until the review", 1), encoding="utf-8")
+    postgres.write_text(postgres.read_text(encoding="utf-8").replace(
+        "/usr/lib/postgresql/16/bin/postgres", "/usr/lib/postgresql/17/bin/postgres"), encoding="utf-8")
+    before = tree_bytes(policies)
+    result = run_nvpolicy("-C", str(project), "import", str(SEED_EXPORT), "-n", NS, "--merge")
+    assert result.returncode == 1, result.stderr
+    assert "egress rule 'orders-to-postgres': yours differs from the imported" in result.stdout
+    assert "process rule 'postgres': yours differs from the imported" in result.stdout
+    assert tree_bytes(policies) == before  # neither the allow nor the old path came back

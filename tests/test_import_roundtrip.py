@@ -1,5 +1,6 @@
 """Round trip on generated exports: import(export) rendered for the source namespace is the export,
-modulo the documented normalisations, renamed positional rule names and ports locked from ``any``."""
+modulo the documented normalisations, renamed positional rule names and allow rules' ports locked from
+``any`` (a deny rule keeps ``any``: a lock would narrow what it denies)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def exports(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]]]:
 def _expected_ports(rule: dict[str, Any]) -> set[str]:
     ports = str(rule.get("ports", "any"))
     apps = [a for a in rule.get("applications") or [] if a != "any"]
-    if ports == "any" and apps and all(a in WELL_KNOWN_PORTS for a in apps):
+    if ports == "any" and rule["action"] == "allow" and apps and all(a in WELL_KNOWN_PORTS for a in apps):
         return {f"{WELL_KNOWN_PORTS[a][0]}/{WELL_KNOWN_PORTS[a][1]}" for a in apps}
     return set(ports.split(","))
 

@@ -134,3 +134,41 @@ def test_import_refuses_to_overwrite_without_merge(imported: Path) -> None:
     assert result.returncode == 2
     assert "exists" in result.stderr and "--merge" in result.stderr
     assert (imported / "policies" / "orders.yaml").read_bytes() == before
+
+
+def _both_ends_export() -> str:
+    """The seed export as NeuVector writes it when both groups are selected: the rule orders → postgres
+    appears twice, as orders' egress and as postgres' ingress."""
+    items = export_items(SEED_EXPORT.read_text(encoding="utf-8"))
+    postgres = next(item for item in items if item["metadata"]["name"] == "nv.postgres.feature-6293")
+    postgres["spec"]["ingress"] = [{
+        "action": "allow", "applications": ["PostgreSQL"], "name": "nv.orders.feature-6293-ingress-2",
+        "ports": "any", "priority": 0, "selector": {**_learned("orders", "feature-6293"), "comment": ""}}]
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items})
+
+
+def test_both_ends_of_a_rule_still_render_for_qa_and_prod_binding_only_the_database(tmp_path: Path) -> None:
+    # orders is now a peer of postgres too; QA and PROD bind only postgres and must still get orders.
+    project = write_tree(tmp_path, {"environments/qa.yaml": QA_ENV, "environments/prod.yaml": PROD_ENV,
+                                    "export.yaml": _both_ends_export()})
+    result = run_nvpolicy("-C", str(project), "import", "export.yaml", "-n", "feature-6293",
+                          "--env-out", "environments/dev.yaml")
+    assert result.returncode == 0, result.stderr
+    assert _render(project, "qa") == {
+        ("qa-namespace", "nv.orders.qa-namespace"): _orders("qa-namespace", "Monitor", _learned("postgres", "qa-db")),
+    }
+    assert set(_render(project, "prod")) == {("orders-prod", "nv.orders.orders-prod")}
+    dev = _render(project, "dev")
+    assert set(dev) == {("feature-6293", "nv.orders.feature-6293"), ("feature-6293", "nv.postgres.feature-6293")}
+    ingress = dev[("feature-6293", "nv.postgres.feature-6293")]["spec"]["ingress"]
+    assert ingress == [{"name": "orders-to-postgres", "action": "allow", "applications": ["PostgreSQL"],
+                        "ports": "tcp/5432", "selector": _learned("orders", "feature-6293")}]
+
+
+def test_a_namespace_the_export_does_not_name_is_refused_with_did_you_mean(tmp_path: Path) -> None:
+    result = run_nvpolicy("-C", str(tmp_path), "import", str(SEED_EXPORT), "-n", "feature-629",
+                          "--env-out", "environments/dev.yaml")
+    assert result.returncode == 2
+    assert "error: --namespace feature-629: the export has no object or group in that namespace" in result.stderr
+    assert "did you mean --namespace feature-6293?" in result.stderr
+    assert not (tmp_path / "policies").exists() and not (tmp_path / "environments").exists()

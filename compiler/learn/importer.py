@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.errors import SourceError
 from compiler.learn.clean import clean_object
 from compiler.learn.envfile import environment_data
 from compiler.learn.exports import Export, resolve_referrals
@@ -28,6 +30,8 @@ def plan_import(export: Export, namespace: str | None, observed: ObservedPorts |
     plan = ImportPlan()
     report = plan.report
     referred = resolve_referrals(export)
+    if namespace is not None:
+        _check_namespace(namespace, export)
     if referred:
         report.placeholders.append(f"name referrals resolved to criteria: {', '.join(referred)}")
     if export.definitions:
@@ -55,6 +59,38 @@ def plan_import(export: Export, namespace: str | None, observed: ObservedPorts |
         plan.environment = environment_data(namespace, lifted.policy_mode, lifted.bindings)
         report.peers.update({name: dict(binding) for name, binding in lifted.bindings.items()})
     return plan
+
+
+def _check_namespace(namespace: str, export: Export) -> None:
+    """A namespace the export never names would lift nothing and write an environment that does not
+    reproduce the export: almost always a typo, so it is refused rather than imported literally."""
+    seen = set(_namespaces(item.data for item in export.rules))
+    if namespace in seen:
+        return
+    close = difflib.get_close_matches(namespace, sorted(seen), n=1)
+    listed = ", ".join(sorted(seen)) or "none"
+    hint = (f"did you mean --namespace {close[0]}? " if close else "") + f"namespaces in the export: {listed}"
+    if not close:
+        hint += "; without --namespace the objects are imported literally"
+    raise SourceError(f"--namespace {namespace}: the export has no object or group in that namespace", hint=hint)
+
+
+def _namespaces(objects: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """Where NeuVector puts a namespace: metadata.namespace and domain/namespace criteria of selectors."""
+    for obj in objects:
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        if isinstance(namespace, str) and namespace:
+            yield namespace
+        spec = obj.get("spec") or {}
+        selectors = [(spec.get("target") or {}).get("selector")]
+        selectors += [rule.get("selector") for direction in ("ingress", "egress")
+                      for rule in spec.get(direction) or [] if isinstance(rule, dict)]
+        for selector in selectors:
+            criteria = selector.get("criteria") if isinstance(selector, dict) else None
+            for criterion in criteria if isinstance(criteria, list) else []:
+                if isinstance(criterion, dict) and criterion.get("key") in ("domain", "namespace") \
+                        and isinstance(criterion.get("value"), str):
+                    yield criterion["value"]
 
 
 def _stem(text: str) -> str:

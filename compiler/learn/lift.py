@@ -181,6 +181,11 @@ def lock_rule_ports(rule: dict[str, Any], direction: str, target_group: str, pee
     a peer (egress), literally otherwise; what cannot be locked stays as learned and is reported."""
     if not is_unlocked(rule.get("ports")):
         return
+    if rule.get("action") == "deny":
+        # A port lock narrows a rule: that tightens an allow but lets through what a deny blocked.
+        report.ports_unlocked.append(f"{where}: {rule.get('ports') or 'any'} (a deny rule: a lock would narrow "
+                                     "what it denies)")
+        return
     client, server = (target_group, peer_group) if direction == "egress" else (peer_group, target_group)
     lock = lock_ports([str(app) for app in rule.get("applications") or []], client, server, observed)
     if not lock.locked:
@@ -297,8 +302,10 @@ def _lift_object(obj: dict[str, Any], namespace: str, mode: str | None, registry
 
 def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, report: ImportReport) -> None:
     """A target that is also a peer (the seed's postgres) renders only where the peer runs beside the app:
-    bound to the same service without another namespace. Elsewhere (shared QA database, external PROD
-    database) the policy of that service belongs to whoever runs it."""
+    bound to the same service without another namespace, or not bound at all. Elsewhere (shared QA
+    database, external PROD database) the policy of that service belongs to whoever runs it. Unbound
+    counts as beside the app because NeuVector exports both ends of a rule: orders is a peer of
+    postgres's ingress too, and an environment that binds only postgres must still render orders."""
     for lifted in objects:
         if lifted.service is None:
             continue
@@ -308,11 +315,12 @@ def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, r
             continue
         fields = f"peers.{peer}" if peer.isidentifier() else f'peers["{peer}"]'
         lifted.data = {
-            "when": f'{{{{ {fields}.get("service") == "{lifted.service}" and "namespace" not in {fields} }}}}',
+            "when": f'{{{{ "{peer}" not in peers or ({fields}.get("service") == "{lifted.service}" '
+                    f'and "namespace" not in {fields}) }}}}',
             **lifted.data,
         }
-        report.placeholders.append(f"{lifted.identity}: when: renders only where peer {peer} is the "
-                                   f"service {lifted.service} of the environment's own namespace")
+        report.placeholders.append(f"{lifted.identity}: when: renders only where peer {peer} is unbound or is "
+                                   f"the service {lifted.service} of the environment's own namespace")
 
 
 def _is_linked_stub(obj: dict[str, Any], namespace: str) -> bool:

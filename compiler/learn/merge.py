@@ -73,8 +73,13 @@ def _identity(section: str, rule: Mapping[str, Any]) -> tuple[Any, ...]:
     return (canonical(rule.get("filter")),)
 
 
-def merge_object(existing: Mapping[str, Any], new: Mapping[str, Any], label: str = "") -> MergePlan:
-    """Plan the merge of ``new`` into ``existing`` (both plain data of one object)."""
+def merge_object(existing: Mapping[str, Any], new: Mapping[str, Any], label: str = "",
+                 protect_edits: bool = False) -> MergePlan:
+    """Plan the merge of ``new`` into ``existing`` (both plain data of one object).
+
+    With ``protect_edits`` (``new`` is a whole re-imported object, not a list of proposals), an
+    imported rule that stands in the place of an existing rule the import does not bring back is a
+    conflict, not an addition: see ``_edited_counterpart``."""
     plan = MergePlan()
     where = f"{label}: " if label else ""
     for key, value in new.items():
@@ -87,7 +92,7 @@ def merge_object(existing: Mapping[str, Any], new: Mapping[str, Any], label: str
     old_spec = existing.get("spec") or {}
     for key, value in new_spec.items():
         if key in _RULE_LISTS:
-            _merge_rules(plan, key, old_spec.get(key) or [], value or [], where)
+            _merge_rules(plan, key, old_spec.get(key) or [], value or [], where, protect_edits)
         else:
             _scalar_merge(plan, existing, ("spec", key), value, where)
     return plan
@@ -113,11 +118,15 @@ def _scalar_merge(plan: MergePlan, existing: Mapping[str, Any], path: tuple[str,
 
 
 def _merge_rules(plan: MergePlan, section: str, old: Sequence[Mapping[str, Any]],
-                 new: Sequence[Mapping[str, Any]], where: str) -> None:
+                 new: Sequence[Mapping[str, Any]], where: str, protect_edits: bool = False) -> None:
     by_identity = {_identity(section, rule): rule for rule in old}
     names = {str(rule.get("name")) for rule in old}
+    imported = {_identity(section, rule) for rule in new}
+    edited = [rule for rule in old if _identity(section, rule) not in imported] if protect_edits else []
     for rule in new:
         same = by_identity.get(_identity(section, rule))
+        if same is None:
+            same = _edited_counterpart(section, rule, edited)
         if same is not None:
             if canonical(_without_name(same, section)) == canonical(_without_name(rule, section)):
                 plan.skipped += 1
@@ -133,6 +142,20 @@ def _merge_rules(plan: MergePlan, section: str, old: Sequence[Mapping[str, Any]]
         names.add(str(added.get("name")))
         by_identity[_identity(section, added)] = added
         plan.additions.setdefault(section, []).append(added)
+
+
+def _edited_counterpart(section: str, rule: Mapping[str, Any],
+                        edited: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The existing rule an imported one would stand beside after a hand edit: the same rule name, or
+    the same peer and applications (a flipped action), or the same process name (an edited path).
+    Adding the imported rule next to it would quietly undo the edit, so it is reported instead."""
+    for mine in edited:
+        if section in NETWORK:
+            if str(mine.get("name")) == str(rule.get("name")) or _traffic(mine)[::2] == _traffic(rule)[::2]:
+                return mine
+        elif section == "process" and canonical(mine.get("name")) == canonical(rule.get("name")):
+            return mine
+    return None
 
 
 def _without_name(rule: Mapping[str, Any], section: str) -> dict[str, Any]:
@@ -198,8 +221,8 @@ class FileMerge:
     changed: bool = False
 
 
-def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]],
-                    append_unmatched: bool = True) -> tuple[FileMerge, list[dict[str, Any]]]:
+def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]], append_unmatched: bool = True,
+                    protect_edits: bool = False) -> tuple[FileMerge, list[dict[str, Any]]]:
     """Merge ``objects`` into the YAML documents of ``text``; returns the result and the objects that
     matched nothing in it (appended as new documents when ``append_unmatched``)."""
     from ruamel.yaml.error import YAMLError
@@ -218,7 +241,7 @@ def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]],
             unmatched.append(obj)
             continue
         label = f"{name}: {key[0]} {key[1]}"
-        plan = merge_object(plain(target), obj, label)
+        plan = merge_object(plain(target), obj, label, protect_edits)
         result.conflicts.extend(plan.conflicts)
         _apply(target, plan)
         if plan.changes:

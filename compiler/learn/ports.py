@@ -117,42 +117,86 @@ def read_events(text: str, name: str, group_of: Any = None) -> ObservedPorts:
     list of them) or conversations (``from``/``to`` group names with ``ports`` like ``tcp/5432``).
 
     A violation names workloads by service and domain; they map to learned group names
-    ``nv.<service>.<domain>``.
+    ``nv.<service>.<domain>``. Records of another kind are passed over, but a file with none of
+    these records, or a violation or conversation with a malformed field, is refused: a lock that
+    silently falls back to the well-known port would hide the mistake.
     """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceError(f"invalid JSON: {exc.msg}", location=Location(name, exc.lineno, exc.colno)) from None
-    records: list[Any]
-    if isinstance(data, dict):
-        records = []
-        for key in ("violations", "conversations", "incidents"):
-            value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get(key)
-            if isinstance(value, list):
-                records.extend(value)
-    elif isinstance(data, list):
-        records = data
-    else:
-        raise SourceError("expected NeuVector violations or conversations (JSON)", location=Location(name))
+    location = Location(name)
+    records = _records(data, location)
     observed = ObservedPorts()
-    for record in records:
+    recognised = 0
+    for path, record in records:
         if not isinstance(record, dict):
             continue
         if "server_port" in record:
-            client = _group(record.get("client_service"), record.get("client_domain"))
-            server = _group(record.get("server_service"), record.get("server_domain"))
-            proto = _PROTOCOLS.get(int(record.get("ip_proto") or 6))
-            port = record.get("server_port")
-            if client and server and proto and isinstance(port, int) and 0 < port < 65536:
-                observed.add(client, server, (proto, port))
+            recognised += 1
+            _add_violation(observed, record, location, path)
         elif "from" in record and "to" in record:
-            for entry in record.get("ports") or []:
-                parsed = _parse_port(str(entry))
-                if parsed:
-                    observed.add(str(record["from"]), str(record["to"]), parsed)
+            recognised += 1
+            _add_conversation(observed, record, location, path)
+    if records and not recognised:
+        raise SourceError("holds no NeuVector violation or conversation", location=location, hint=_EVENTS_HINT)
     return observed
+
+
+_EVENTS_HINT = ("give the JSON of GET /v1/log/violation ({\"violations\": [...]}, with server_port) or "
+                "conversations (from, to, ports)")
+
+
+def _records(data: Any, location: Location) -> list[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(data, list):
+        return [((index,), record) for index, record in enumerate(data)]
+    if not isinstance(data, dict):
+        raise SourceError("expected NeuVector violations or conversations (JSON)", location=location,
+                          hint=_EVENTS_HINT)
+    records: list[tuple[tuple[str | int, ...], Any]] = []
+    found = False
+    for key in ("violations", "conversations", "incidents"):
+        value = data.get(key)
+        path: tuple[str | int, ...] = (key,)
+        if isinstance(value, dict):
+            value, path = value.get(key), (key, key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            raise SourceError(f"{key!r} must be a list", location=location, path=path, hint=_EVENTS_HINT)
+        found = True
+        records.extend(((*path, index), record) for index, record in enumerate(value))
+    if not found:
+        raise SourceError("holds no NeuVector violation or conversation", location=location, hint=_EVENTS_HINT)
+    return records
+
+
+def _add_violation(observed: ObservedPorts, record: dict[str, Any], location: Location,
+                   path: tuple[str | int, ...]) -> None:
+    port, number = record.get("server_port"), record.get("ip_proto")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
+        raise SourceError(f"server_port must be a port number, got {port!r}", location=location,
+                          path=(*path, "server_port"))
+    if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
+        raise SourceError(f"ip_proto must be a protocol number (6 tcp, 17 udp), got {number!r}",
+                          location=location, path=(*path, "ip_proto"))
+    client = _group(record.get("client_service"), record.get("client_domain"))
+    server = _group(record.get("server_service"), record.get("server_domain"))
+    proto = _PROTOCOLS.get(number or 6)
+    if client and server and proto and port > 0:  # ICMP and workloads outside a service lock nothing
+        observed.add(client, server, (proto, port))
+
+
+def _add_conversation(observed: ObservedPorts, record: dict[str, Any], location: Location,
+                      path: tuple[str | int, ...]) -> None:
+    ports = record.get("ports") or []
+    if not isinstance(ports, list):
+        raise SourceError(f"ports must be a list like [\"tcp/5432\"], got {ports!r}", location=location,
+                          path=(*path, "ports"))
+    for entry in ports:
+        parsed = _parse_port(str(entry))
+        if parsed:
+            observed.add(str(record["from"]), str(record["to"]), parsed)
 
 
 def _group(service: Any, domain: Any) -> str | None:

@@ -59,7 +59,7 @@ def plan_files(files: Mapping[Path, Sequence[dict[str, Any]]], header: str, merg
             plan.texts[path] = source_text(objects, header)
             plan.merged.extend(f"{path.name}: {object_key(obj)[0]} {object_key(obj)[1]} added" for obj in objects)
             continue
-        result, _ = merge_into_text(read_text(path), path.name, objects)
+        result, _ = merge_into_text(read_text(path), path.name, objects, protect_edits=True)
         plan.merged.extend(result.merged)
         plan.conflicts.extend(result.conflicts)
         if result.changed:

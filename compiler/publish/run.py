@@ -162,7 +162,7 @@ def _push(deploy: Git, remote: str, branch: str, sha: str | None) -> str:
     if remote not in deploy.remotes():
         raise PushRejectedError(f"the deploy repo has no remote named {remote!r}"
                                 + (f"; {sha} is committed locally" if sha else ""),
-                                hint="add it with git remote add, or name another: --remote REMOTE")
+                                hint="add it with git remote add, or name another: --push REMOTE")
     result = deploy.push(remote, branch)
     if result.returncode == 0:
         return "up to date" if "[up to date]" in result.stdout else f"pushed {branch} to {remote}"

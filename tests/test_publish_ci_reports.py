@@ -2,7 +2,8 @@
 
 GitHub's Lint step must leave SARIF that code scanning accepts in one upload (one category per
 environment); GitLab's script must turn the real `nvpolicy lint --format json` into a code-quality
-report whose issues point at the findings' files and lines, with unique fingerprints.
+report whose issues point at the findings' files and lines, with unique fingerprints. The diff
+loops must also comment on an environment that the pull request adds (it has no base to diff).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.publish_helpers import commit_all, init_repo
 
 GITHUB = REPO / ".github" / "workflows" / "nvpolicy.yml"
 GITLAB = REPO / ".gitlab-ci.yml"
@@ -126,3 +128,38 @@ def test_gitlab_code_quality_report_matches_the_lint_json(findings_project: Path
     for issue in report:
         assert (findings_project / issue["location"]["path"]).is_file()
     assert len({issue["fingerprint"] for issue in report}) == len(report)
+
+
+def gitlab_diff_script() -> str:
+    """The check job's diff loop: from `mkdir -p reports/empty` to the `done` after `nvpolicy diff`."""
+    items: list[str] = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))["check"]["script"]
+    lines = next(item for item in items if "nvpolicy diff" in item).splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("mkdir -p reports/empty"))
+    diff = next(index for index, line in enumerate(lines) if "nvpolicy diff" in line)
+    end = next(index for index in range(diff, len(lines)) if lines[index] == "done")
+    return "\n".join(lines[start:end + 1])
+
+
+@pytest.mark.parametrize("template", ["github", "gitlab"])
+def test_a_pull_request_that_adds_an_environment_gets_its_diff_comment(tmp_path: Path, template: str) -> None:
+    project = tmp_path / "project"
+    for folder in ("policies", "environments", "ci"):
+        shutil.copytree(REPO / folder, project / folder)
+    (project / ".venv").symlink_to(REPO / ".venv")
+    (project / ".gitignore").write_text(".venv\nrendered/\nreports/\n", encoding="utf-8")
+    init_repo(project)
+    commit_all(project, "base")
+    shutil.copy2(project / "environments" / "qa.yaml", project / "environments" / "stage.yaml")
+    commit_all(project, "add stage")
+    rendered = run_script(".venv/bin/nvpolicy render --all", project)
+    assert rendered.returncode == 0, rendered.stderr
+    script = github_step("Diff against the base branch")["run"] if template == "github" else gitlab_diff_script()
+    done = run_script(script, project, {"BASE": "HEAD~1"})
+    assert done.returncode == 0, done.stderr
+    stage = (project / "reports" / "diff" / "stage" / "diff-001.md").read_text(encoding="utf-8")
+    assert "| **5** | 0 | 1 | 1 | 0 | 0 |" in stage  # the whole environment is new: 1 object added
+    for env in ENVIRONMENTS:
+        assert "No changes." in (project / "reports" / "diff" / env / "diff-001.md").read_text(encoding="utf-8")
+    plan = subprocess.run(["python3", "ci/pr_comment.py", "plan", "--pr", "0", "reports/diff"], cwd=project,
+                          capture_output=True, text=True, check=True).stdout
+    assert "create: <!-- nvpolicy-diff env=stage part=1 -->" in plan.splitlines()

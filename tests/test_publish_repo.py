@@ -128,6 +128,25 @@ def test_foreign_files_inside_and_outside_the_directory_are_untouched(source: Pa
     assert git(deploy, "status", "--porcelain") == "M  README.md"
 
 
+def test_a_manifest_naming_paths_outside_the_directory_owns_none_of_them(source: Path, deploy: Path) -> None:
+    assert publish(source, deploy).returncode == 0
+    outside = ["../README.md", "../qa/keep.yaml", str(deploy / "README.md"), "./../qa/keep.yaml"]
+    with (deploy / "dev" / MANIFEST).open("a", encoding="utf-8") as manifest:
+        manifest.write("".join(f"{path}\n" for path in outside))
+    commit_all(deploy, "someone edits the ownership record")
+    before = {name: tree_bytes(deploy / name) for name in ("qa",)}
+    (source / "policies" / "postgres.yaml").unlink()
+    commit_all(source, "drop postgres")
+    result = publish(source, deploy)
+    assert result.returncode == 0, result.stderr
+    assert "0 added, 0 changed, 1 removed" in result.stdout
+    assert (deploy / "README.md").read_text(encoding="utf-8") == "deploy repo\n"
+    assert {name: tree_bytes(deploy / name) for name in ("qa",)} == before
+    changed = git(deploy, "show", "--name-only", "--format=", "HEAD").splitlines()
+    assert changed and all(path.startswith("dev/") for path in changed)
+    assert not any(path in (deploy / "dev" / MANIFEST).read_text(encoding="utf-8") for path in outside)
+
+
 def test_several_environments_share_one_deploy_repo(source: Path, deploy: Path, tmp_path: Path) -> None:
     for env in ("qa", "prod"):
         result = publish(source, deploy, env=env)

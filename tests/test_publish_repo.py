@@ -201,6 +201,7 @@ def test_dirty_source_is_refused_unless_allowed(source: Path, deploy: Path) -> N
     refused = publish(source, deploy)
     assert refused.returncode == 2
     assert "uncommitted changes" in refused.stderr and "--allow-dirty" in refused.stderr
+    assert "?? policies/extra-notes.yaml" in refused.stderr  # which files, so a forgotten rendered/ is plain
     assert commit_count(deploy) == 1
     (source / "policies" / "extra-notes.yaml").unlink()
     (source / "environments" / "dev.yaml").write_text(

@@ -3,10 +3,12 @@
 
     python3 ci/codequality.py reports/lint/*.json > gl-code-quality-report.json
 
-Reads each file's findings (a JSON list, or an object with a "findings" list); each finding
-needs a message and a rule, and may carry level (error/warning/info) and a location, either
-{"file", "line"} or "file:line:col". Writes the Code Climate subset GitLab reads: description,
-check_name, fingerprint, severity, location.path and location.lines.begin. Standard library only.
+Each file is one environment's report, named after it (reports/lint/prod.json): {"findings":
+[{file, line, column, level, rule, message, hint, object, path}], "summary": {...}} (a bare list of
+findings, or a "location" of {"file", "line"} or "file:line:col", is read too). Writes the Code
+Climate subset GitLab reads: description, check_name, fingerprint, severity, location.path and
+location.lines.begin. A finding on a shared source line appears once per environment, its
+description prefixed with the environment, so that every fingerprint is unique. Standard library only.
 """
 
 from __future__ import annotations
@@ -26,18 +28,26 @@ def location(finding: dict[str, Any]) -> tuple[str, int]:
         file, _, rest = where.partition(":")
         line = rest.split(":", 1)[0]
         return file, int(line) if line.isdigit() else 1
-    return str(where.get("file", "")), int(where.get("line") or 1)
+    return str(where.get("file") or ""), int(where.get("line") or 1)
 
 
-def convert(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def subject(finding: dict[str, Any]) -> str:
+    """The object and key path a finding is about, for the fingerprint."""
+    obj = finding.get("object")
+    if isinstance(obj, dict):
+        obj = "/".join(str(obj.get(key) or "") for key in ("kind", "namespace", "name"))
+    return f"{obj or finding.get('object_id') or ''}|{finding.get('path') or ''}"
+
+
+def convert(findings: list[dict[str, Any]], env: str | None = None) -> list[dict[str, Any]]:
     issues = []
     for finding in findings:
         path, line = location(finding)
         rule = str(finding.get("rule") or finding.get("rule_id") or finding.get("id") or "nvpolicy")
         message = str(finding.get("message", ""))
-        key = f"{rule}|{path}|{finding.get('object_id', '')}|{message}"
+        key = f"{env or ''}|{rule}|{path}|{subject(finding)}|{message}"  # no line: a shifted line is no new issue
         issues.append({
-            "description": message,
+            "description": f"[{env}] {message}" if env else message,
             "check_name": rule,
             "fingerprint": hashlib.sha256(key.encode()).hexdigest(),
             "severity": SEVERITY.get(str(finding.get("level", "error")), "major"),
@@ -51,7 +61,7 @@ def main(files: list[str]) -> int:
     for name in files:
         text = Path(name).read_text(encoding="utf-8")
         data = json.loads(text) if text.strip() else []
-        issues.extend(convert(data["findings"] if isinstance(data, dict) else data))
+        issues.extend(convert(data["findings"] if isinstance(data, dict) else data, Path(name).stem))
     json.dump(issues, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -100,16 +101,30 @@ def main(argv: list[str]) -> int:
         for action, _, body in plan([], wanted):
             print(f"{action}: {body.splitlines()[0]}")
         return 0
-    api, collection, item = (github if args.forge == "github" else gitlab)(args.pr)
-    existing = [(c["id"], c.get("body") or "") for c in api.pages(collection)]
-    for action, comment_id, body in plan(existing, wanted):
-        if action == "create":
-            api.call("POST", collection, {"body": body})
-        elif action == "update":
-            api.call("PATCH" if args.forge == "github" else "PUT", f"{item}{comment_id}", {"body": body})
-        else:
-            api.call("DELETE", f"{item}{comment_id}")
-        print(f"{action} {comment_id or ''}".rstrip())
+    try:
+        api, collection, item = (github if args.forge == "github" else gitlab)(args.pr)
+        existing = [(c["id"], c.get("body") or "") for c in api.pages(collection)]
+        for action, comment_id, body in plan(existing, wanted):
+            if action == "create":
+                api.call("POST", collection, {"body": body})
+            elif action == "update":
+                api.call("PATCH" if args.forge == "github" else "PUT", f"{item}{comment_id}", {"body": body})
+            else:
+                api.call("DELETE", f"{item}{comment_id}")
+            print(f"{action} {comment_id or ''}".rstrip())
+    except KeyError as exc:
+        print(f"pr_comment: the environment variable {exc} is not set", file=sys.stderr)
+        return 2
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace").strip()[:300]
+        print(f"pr_comment: {exc.code} {exc.reason} from {exc.url}: {detail}", file=sys.stderr)
+        if exc.code in (401, 403, 404):
+            print("hint: the token cannot write comments here (a fork's pull request gets a read-only "
+                  "GITHUB_TOKEN; GitLab needs NVPOLICY_GITLAB_TOKEN with api scope)", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"pr_comment: cannot reach the API: {exc.reason}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -103,6 +103,7 @@ def test_template_line_runs(path: Path, line: str, workspace: Path) -> None:
     for env in environments if "$env" in line else [""]:
         (workspace / "reports" / "lint").mkdir(parents=True, exist_ok=True)
         (workspace / "reports" / "sarif").mkdir(parents=True, exist_ok=True)
+        (workspace / "reports" / "empty").mkdir(parents=True, exist_ok=True)
         result = subprocess.run(["bash", "-euc", line], cwd=workspace, capture_output=True, text=True, check=False,
                                 env={**os.environ, **GIT_ENV, **variables, "env": env}, timeout=300)
         allowed = {0, 1} if name in ("lint", "diff") else {0}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from compiler.pipeline import layout, render_environment
-from tests.conftest import tree_bytes
+from tests.conftest import run_nvpolicy, tree_bytes
 from tests.publish_helpers import commit_all, commit_count, git, head, init_repo, leftovers, publish
 
 MANIFEST = ".nvpolicy-owned"
@@ -78,6 +79,31 @@ def test_changed_and_removed_objects_are_counted_and_stale_files_removed(
     assert "0 added, 1 changed, 1 removed" in git(deploy, "log", "-1", "--format=%s")
 
 
+def test_the_commit_message_counts_widening_changes_as_nvpolicy_diff_does(source: Path, deploy: Path) -> None:
+    assert publish(source, deploy).returncode == 0
+    orders = source / "policies" / "orders.yaml"
+    text = orders.read_text(encoding="utf-8")
+    assert "ports: udp/53" in text and "path: /pause" in text
+    # Two widenings (any port, a shell allowed) and one narrowing (/pause no longer allowed).
+    orders.write_text(text.replace("ports: udp/53", "ports: any").replace("path: /pause", "path: /bin/sh"),
+                      encoding="utf-8")
+    commit_all(source, "widen dns, swap pause for a shell")
+    diff = run_nvpolicy("-C", str(source), "diff", "--env", "dev", "--base", "HEAD~1", "--format", "json")
+    assert diff.returncode == 0, diff.stderr
+    widens = json.loads(diff.stdout)["summary"]["widens"]
+    assert widens == 2
+    result = publish(source, deploy)
+    assert result.returncode == 0, result.stderr
+    assert "0 added, 1 changed, 0 removed, 2 widening" in result.stdout
+    assert git(deploy, "log", "-1", "--format=%s") == "nvpolicy publish dev: 0 added, 1 changed, 0 removed, 2 widening"
+    assert "Objects: 0 added, 1 changed, 0 removed, 2 widening" in git(deploy, "log", "-1", "--format=%B")
+    orders.write_text(text, encoding="utf-8")
+    commit_all(source, "back")
+    narrowed = publish(source, deploy)
+    assert narrowed.returncode == 0, narrowed.stderr
+    assert git(deploy, "log", "-1", "--format=%s").endswith("0 added, 1 changed, 0 removed, 1 widening")
+
+
 def test_foreign_files_inside_and_outside_the_directory_are_untouched(source: Path, deploy: Path) -> None:
     (deploy / "dev").mkdir()
     (deploy / "dev" / "NOTES.md").write_text("hand-written\n", encoding="utf-8")
@@ -100,6 +126,25 @@ def test_foreign_files_inside_and_outside_the_directory_are_untouched(source: Pa
     assert changed and all(path.startswith("dev/") for path in changed)
     assert "NOTES.md" not in " ".join(changed)
     assert git(deploy, "status", "--porcelain") == "M  README.md"
+
+
+def test_a_manifest_naming_paths_outside_the_directory_owns_none_of_them(source: Path, deploy: Path) -> None:
+    assert publish(source, deploy).returncode == 0
+    outside = ["../README.md", "../qa/keep.yaml", str(deploy / "README.md"), "./../qa/keep.yaml"]
+    with (deploy / "dev" / MANIFEST).open("a", encoding="utf-8") as manifest:
+        manifest.write("".join(f"{path}\n" for path in outside))
+    commit_all(deploy, "someone edits the ownership record")
+    before = {name: tree_bytes(deploy / name) for name in ("qa",)}
+    (source / "policies" / "postgres.yaml").unlink()
+    commit_all(source, "drop postgres")
+    result = publish(source, deploy)
+    assert result.returncode == 0, result.stderr
+    assert "0 added, 0 changed, 1 removed" in result.stdout
+    assert (deploy / "README.md").read_text(encoding="utf-8") == "deploy repo\n"
+    assert {name: tree_bytes(deploy / name) for name in ("qa",)} == before
+    changed = git(deploy, "show", "--name-only", "--format=", "HEAD").splitlines()
+    assert changed and all(path.startswith("dev/") for path in changed)
+    assert not any(path in (deploy / "dev" / MANIFEST).read_text(encoding="utf-8") for path in outside)
 
 
 def test_several_environments_share_one_deploy_repo(source: Path, deploy: Path, tmp_path: Path) -> None:
@@ -132,19 +177,23 @@ def test_uncommitted_changes_under_the_directory_are_refused(source: Path, deplo
     assert head(deploy) == before and tree_bytes(deploy / "dev") == snapshot
 
 
-def test_merge_in_progress_is_refused(source: Path, deploy: Path) -> None:
+@pytest.mark.parametrize(("operation", "marker", "said"), [("merge", "MERGE_HEAD", "a merge in progress"),
+                                                          ("rebase", "rebase-merge", "a rebase in progress")])
+def test_merge_or_rebase_in_progress_is_refused(source: Path, deploy: Path, operation: str, marker: str,
+                                                said: str) -> None:
     git(deploy, "switch", "-q", "-c", "other")
     (deploy / "README.md").write_text("other\n", encoding="utf-8")
     commit_all(deploy, "other")
     git(deploy, "switch", "-q", "main")
     (deploy / "README.md").write_text("main\n", encoding="utf-8")
     commit_all(deploy, "main")
-    git(deploy, "merge", "other", check=False)
-    assert (deploy / ".git" / "MERGE_HEAD").exists()
+    git(deploy, operation, "other", check=False)  # conflicts on README.md, so git stops half-way
+    assert (deploy / ".git" / marker).exists()
+    before = head(deploy)
     result = publish(source, deploy)
     assert result.returncode == 2
-    assert "a merge in progress" in result.stderr
-    assert not (deploy / "dev").exists()
+    assert said in result.stderr and "hint:" in result.stderr
+    assert not (deploy / "dev").exists() and head(deploy) == before
 
 
 def test_dirty_source_is_refused_unless_allowed(source: Path, deploy: Path) -> None:
@@ -152,6 +201,7 @@ def test_dirty_source_is_refused_unless_allowed(source: Path, deploy: Path) -> N
     refused = publish(source, deploy)
     assert refused.returncode == 2
     assert "uncommitted changes" in refused.stderr and "--allow-dirty" in refused.stderr
+    assert "?? policies/extra-notes.yaml" in refused.stderr  # which files, so a forgotten rendered/ is plain
     assert commit_count(deploy) == 1
     (source / "policies" / "extra-notes.yaml").unlink()
     (source / "environments" / "dev.yaml").write_text(
@@ -205,6 +255,33 @@ def test_push_to_a_missing_remote_is_reported(source: Path, deploy: Path) -> Non
     result = publish(source, deploy, "--push", "--remote", "nowhere")
     assert result.returncode == 2
     assert "no remote named 'nowhere'" in result.stderr
+
+
+def test_push_names_its_remote_as_push_remote_or_remote(source: Path, deploy: Path, tmp_path: Path) -> None:
+    upstream = tmp_path / "upstream.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(upstream))
+    git(deploy, "remote", "add", "upstream", str(upstream))
+    pushed = publish(source, deploy, "--push", "upstream")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "pushed main to upstream" in pushed.stdout
+    assert git(upstream, "rev-parse", "main") == head(deploy)
+    again = publish(source, deploy, "--remote", "upstream", "--push")
+    assert again.returncode == 0, again.stderr
+    assert "no changes" in again.stdout and "up to date" in again.stdout
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--push", "origin", "--remote", "upstream"], "--push origin and --remote upstream name different remotes"),
+    (["--remote", "upstream"], "--remote upstream without --push"),
+    (["upstream"], "unexpected argument 'upstream'"),
+    (["--push", "a", "b"], "--push takes one REMOTE"),
+])
+def test_ambiguous_push_arguments_are_refused_before_anything_changes(
+        source: Path, deploy: Path, args: list[str], said: str) -> None:
+    result = publish(source, deploy, *args)
+    assert result.returncode == 2
+    assert said in result.stderr and "hint:" in result.stderr and "Traceback" not in result.stderr
+    assert commit_count(deploy) == 1 and not (deploy / "dev").exists()
 
 
 @pytest.mark.parametrize("subdir", ["../outside", ".git/hooks", "."])

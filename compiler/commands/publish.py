@@ -15,12 +15,13 @@ Examples:
 
   nvpolicy publish --env qa --repo ../deploy --dir clusters/eu/qa --push
 
-  nvpolicy publish --env prod --repo ../deploy --branch main --push --remote upstream --message "Release 2026.11"
+  nvpolicy publish --env prod --repo ../deploy --branch main --push upstream --message "Release 2026.11"
 """
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog=EXAMPLES)(publish)
+    # `--push [REMOTE]`: typer has no option with an optional value, so REMOTE arrives as the one extra argument.
+    app.command(epilog=EXAMPLES, context_settings={"allow_extra_args": True})(publish)
 
 
 def publish(
@@ -39,10 +40,12 @@ def publish(
         str | None, typer.Option("--branch", help="Branch to commit to; must be checked out (or the repo empty).",
                                  metavar="NAME")
     ] = None,
-    push: Annotated[bool, typer.Option("--push", help="Push the branch to the remote afterwards.")] = False,
+    push: Annotated[bool, typer.Option("--push", help="Push the branch afterwards: --push [REMOTE] (default: "
+                                       "--remote, else origin).")] = False,
     remote: Annotated[
-        str, typer.Option("--remote", help="The remote --push pushes to.", metavar="REMOTE")
-    ] = "origin",
+        str | None, typer.Option("--remote", help="The remote --push pushes to (same as --push REMOTE).",
+                                 metavar="REMOTE")
+    ] = None,
     allow_dirty: Annotated[
         bool, typer.Option("--allow-dirty", help="Publish from a policy project with uncommitted changes.")
     ] = False,
@@ -56,7 +59,7 @@ def publish(
     from compiler.publish.run import publish as run_publish
 
     request = PublishRequest(project_dir(ctx), env, repo.expanduser(), subdir, message, branch,
-                             remote if push else None, allow_dirty, tuple(overrides))
+                             _push_remote(push, remote, ctx.args), allow_dirty, tuple(overrides))
     result = run_publish(request)
     for note in result.recovered:
         typer.echo(f"note: {note}", err=True)
@@ -69,3 +72,22 @@ def publish(
                    f"({result.counts.summary()}) -> {where}")
     if result.pushed:
         typer.echo(f"{result.env}: {result.pushed}")
+
+
+def _push_remote(push: bool, remote: str | None, extra: list[str]) -> str | None:
+    """The remote to push to (None: no push) from `--push [REMOTE]` and `--remote REMOTE`."""
+    from compiler.errors import NvPolicyError
+
+    if extra and not push:
+        raise NvPolicyError(f"unexpected argument {extra[0]!r}: publish takes options only",
+                            hint=f"to push to the remote {extra[0]}: --push {extra[0]}")
+    if len(extra) > 1:
+        raise NvPolicyError(f"--push takes one REMOTE, got {' '.join(extra)}", hint="e.g. --push origin")
+    named = extra[0] if extra else None
+    if named and remote and named != remote:
+        raise NvPolicyError(f"--push {named} and --remote {remote} name different remotes",
+                            hint="name the remote once: --push REMOTE")
+    if remote and not push:
+        raise NvPolicyError(f"--remote {remote} without --push: nothing would be pushed",
+                            hint=f"add --push (or write --push {remote})")
+    return (named or remote or "origin") if push else None

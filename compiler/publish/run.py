@@ -109,16 +109,23 @@ def _target(deploy: Git, repo: Path, subdir: str) -> tuple[Path, str]:
 
 def _source(project: Path, allow_dirty: bool) -> Source:
     git = Git(project)
-    if not git.is_work_tree():
-        source = Source(None, True)
-    else:
-        head = git.head()
-        source = Source(git.short(head) if head else None, bool(git.status()))
+    in_git = git.is_work_tree()
+    head = git.head() if in_git else None
+    changes = git.status() if in_git else []
+    source = Source(git.short(head) if head else None, not in_git or head is None or bool(changes))
     if source.dirty and not allow_dirty:
-        why = ("is not in a git repository" if source.commit is None and not git.is_work_tree()
-               else "has uncommitted changes (or no commit yet)")
-        raise DirtySourceError(f"the policy project {project} {why}, so the commit could not name its source",
-                               hint="commit first, or pass --allow-dirty (the commit message then says dirty)")
+        hint = "commit first, or pass --allow-dirty (the commit message then says dirty)"
+        why, shown = "has uncommitted changes", ""
+        if not in_git:
+            why = "is not in a git repository"
+        elif head is None:
+            why = "has no commit yet"
+        else:
+            # Say which files: a forgotten `rendered/` or `.venv/` is the usual surprise.
+            shown = ":\n    " + "\n    ".join(changes[:5]) + ("\n    …" if len(changes) > 5 else "")
+            hint += "; generated output (rendered/, reports/, .venv/) belongs in .gitignore"
+        raise DirtySourceError(f"the policy project {project} {why}, so the commit could not name its source{shown}",
+                               hint=hint)
     return source
 
 
@@ -162,7 +169,7 @@ def _push(deploy: Git, remote: str, branch: str, sha: str | None) -> str:
     if remote not in deploy.remotes():
         raise PushRejectedError(f"the deploy repo has no remote named {remote!r}"
                                 + (f"; {sha} is committed locally" if sha else ""),
-                                hint="add it with git remote add, or name another: --remote REMOTE")
+                                hint="add it with git remote add, or name another: --push REMOTE")
     result = deploy.push(remote, branch)
     if result.returncode == 0:
         return "up to date" if "[up to date]" in result.stdout else f"pushed {branch} to {remote}"

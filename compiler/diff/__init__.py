@@ -40,6 +40,8 @@ def diff_objects(old: Iterable[ObjectLike], new: Iterable[ObjectLike], old_label
     for old_id, new_id in match_objects(old_by_id, new_by_id):
         before = old_by_id[old_id] if old_id else None
         after = new_by_id[new_id] if new_id else None
+        if old_id == new_id and identical(before, after):
+            continue  # nearly every object of a real change: no rule matching, no deepdiff
         changes = tuple(compare_objects(before, after))
         if old_id is None:
             diffs.append(ObjectDiff(new_id, "added", changes))  # type: ignore[arg-type]
@@ -50,6 +52,26 @@ def diff_objects(old: Iterable[ObjectLike], new: Iterable[ObjectLike], old_label
         elif changes:
             diffs.append(ObjectDiff(new_id, "changed", changes))
     return DiffResult(tuple(diffs), old_label, new_label, managed_groups(old_by_id, new_by_id), old_by_id, new_by_id)
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Equal as deepdiff sees it: Python's ``==`` plus the same type at every level, so ``1`` and
+    ``True`` or ``1.0`` (equal to Python, a type change to deepdiff) are not identical."""
+    return a == b and _same_types(a, b)
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return all(_same_types(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return all(map(_same_types, a, b))
+    # Anything else YAML cannot produce goes the long way, through deepdiff.
+    return isinstance(a, _PLAIN)
+
+
+_PLAIN = (str, int, float, type(None))
 
 
 def summarize(old_objects: Iterable[ObjectLike], new_objects: Iterable[ObjectLike]) -> Summary:

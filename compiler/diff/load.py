@@ -12,7 +12,7 @@ from typing import Any
 
 from compiler.errors import NvPolicyError, SourceError
 from compiler.model import KINDS, RenderedObject
-from compiler.source import iter_yaml_files, load_file
+from compiler.source import iter_yaml_files, load_text, read_text
 
 
 def load_tree(directory: Path) -> list[dict[str, Any]]:
@@ -20,10 +20,18 @@ def load_tree(directory: Path) -> list[dict[str, Any]]:
     kustomization.yaml, ignored) or ``kind: List`` files."""
     if not directory.is_dir():
         raise SourceError(f"{directory}: no such directory", hint="name a rendered tree, e.g. rendered/prod")
+    from compiler.diff.fastload import load_documents
+
     objects: list[dict[str, Any]] = []
     for path in iter_yaml_files(directory):
-        display = path.relative_to(directory).as_posix()
-        for document in load_file(path, f"{directory.name}/{display}"):
+        name = f"{directory.name}/{path.relative_to(directory).as_posix()}"
+        text = read_text(path, name)
+        fast = _fast_objects(load_documents(text))
+        if fast is not None:
+            objects += fast
+            continue
+        # Something unusual or wrong: the full loader, with marks, accepts it or says where it is.
+        for document in load_text(text, name):
             data = document.data
             if not isinstance(data, dict):
                 raise SourceError("expected a mapping (a NeuVector object or a kind: List)",
@@ -38,6 +46,26 @@ def load_tree(directory: Path) -> list[dict[str, Any]]:
                     where = ("items", position) if data.get("kind") == "List" else ()
                     kind = item.get("kind") if isinstance(item, dict) else None
                     raise SourceError(f"not a NeuVector object (kind {kind})", location=document.locate(where))
+    return objects
+
+
+def _fast_objects(documents: list[Any] | None) -> list[dict[str, Any]] | None:
+    """load_tree's rules without locations: None wherever the slow path must name a file:line."""
+    if documents is None:
+        return None
+    objects: list[dict[str, Any]] = []
+    for data in documents:
+        if not isinstance(data, dict):
+            return None
+        is_list = data.get("kind") == "List"
+        items = data.get("items") if is_list else [data]
+        if not isinstance(items, list):
+            return None
+        for item in items:
+            if isinstance(item, dict) and item.get("kind") in KINDS:
+                objects.append(item)
+            elif is_list or not _is_tooling(item):
+                return None
     return objects
 
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from compiler.model import Path, RenderedObject
+
+if TYPE_CHECKING:
+    from compiler.rules import RuleContext
 
 RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 LEARNED_PREFIX = "nv."
@@ -57,14 +61,23 @@ class Selector:
         return self.data.get("name_referral") is True
 
     def criteria(self) -> Iterator[tuple[Path, dict[str, Any]]]:
-        value = self.data.get("criteria")
-        if isinstance(value, list):
-            for index, entry in enumerate(value):
-                if isinstance(entry, dict):
-                    yield (*self.path, "criteria", index), entry
+        return iter(self._criteria)
 
     def criteria_set(self) -> frozenset[tuple[str, str, str]]:
-        return frozenset((str(c.get("key")), str(c.get("op")), str(c.get("value"))) for _, c in self.criteria())
+        return self._criteria_set
+
+    # Several rules read the same selector's criteria; each selector works them out once.
+    @cached_property
+    def _criteria(self) -> tuple[tuple[Path, dict[str, Any]], ...]:
+        value = self.data.get("criteria")
+        if not isinstance(value, list):
+            return ()
+        return tuple(((*self.path, "criteria", index), entry) for index, entry in enumerate(value)
+                     if isinstance(entry, dict))
+
+    @cached_property
+    def _criteria_set(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset((str(c.get("key")), str(c.get("op")), str(c.get("value"))) for _, c in self._criteria)
 
 
 def target(obj: RenderedObject) -> Selector | None:
@@ -77,7 +90,30 @@ def target(obj: RenderedObject) -> Selector | None:
     return Selector(obj, ("spec", "target", "selector"), selector, "target")
 
 
-def selectors(objects: Sequence[RenderedObject]) -> Iterator[Selector]:
+class Walk:
+    """The walks over one run's objects that several rules need, each done once and shared.
+
+    ``run_rules`` puts one in every rule's context; a rule called on its own (a test) walks the
+    objects itself. Nothing changes the objects while their rules run, so reuse is safe.
+    """
+
+    def __init__(self, objects: Sequence[RenderedObject]) -> None:
+        self.objects = objects
+
+    @cached_property
+    def selectors(self) -> tuple[Selector, ...]:
+        return tuple(_selectors(self.objects))
+
+
+def selectors(objects: Sequence[RenderedObject], context: RuleContext | None = None) -> Sequence[Selector]:
+    """Every selector of ``objects``, in object order: the run's shared walk when ``context`` carries it."""
+    walk = context.walk if context is not None else None
+    if walk is not None and walk.objects is objects:
+        return walk.selectors
+    return tuple(_selectors(objects))
+
+
+def _selectors(objects: Sequence[RenderedObject]) -> Iterator[Selector]:
     for obj in objects:
         kind = obj.data.get("kind")
         if kind == "NvGroupDefinition":

@@ -46,7 +46,7 @@ DESCRIPTION = ("Address criteria use op =, are not mixed with other keys, and ho
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         criteria = list(selector.criteria())
         addresses = [(path, c) for path, c in criteria if c.get("key") == "address"]
         if not addresses:

@@ -37,7 +37,7 @@ OPS = ("=", "!=", "contains", "prefix", "regex", "!regex")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         for path, criterion in selector.criteria():
             op, value = criterion.get("op"), criterion.get("value")
             if op not in OPS:

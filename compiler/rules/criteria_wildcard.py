@@ -37,7 +37,7 @@ REGEX_CHARACTERS = frozenset("^$[](){}+|\\")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         for path, criterion in selector.criteria():
             value = criterion.get("value")
             if criterion.get("op") not in ("=", "!=") or criterion.get("key") == "address":

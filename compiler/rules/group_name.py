@@ -40,7 +40,7 @@ RESERVED_PREFIXES = ("fed.", "nv.ip.", "host:", "workload:")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         name = selector.data.get("name")
         path = (*selector.path, "name")
         if not isinstance(name, str) or not PATTERN.match(name):

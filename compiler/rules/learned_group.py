@@ -37,7 +37,7 @@ DESCRIPTION = "A learned group nv.<svc>.<ns> has exactly the criteria service=<s
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         name = selector.name
         lowered = name.lower()
         if not lowered.startswith(LEARNED_PREFIX) or lowered.startswith(SERVICE_IP_PREFIX) or selector.referral:

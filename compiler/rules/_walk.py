@@ -6,7 +6,7 @@ accessor here checks types and yields only well-shaped parts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -90,6 +90,10 @@ def target(obj: RenderedObject) -> Selector | None:
     return Selector(obj, ("spec", "target", "selector"), selector, "target")
 
 
+Rules = tuple[tuple[Path, dict[str, Any]], ...]
+ObjectRules = tuple[RenderedObject, Rules]
+
+
 class Walk:
     """The walks over one run's objects that several rules need, each done once and shared.
 
@@ -101,19 +105,64 @@ class Walk:
         self.objects = objects
 
     @cached_property
+    def network_rules(self) -> tuple[ObjectRules, ...]:
+        return _by_object(self.objects, network_rules)
+
+    @cached_property
+    def process_rules(self) -> tuple[ObjectRules, ...]:
+        return _by_object(self.objects, _process_rules)
+
+    @cached_property
     def selectors(self) -> tuple[Selector, ...]:
-        return tuple(_selectors(self.objects))
+        # By identity: objects compare by value and hold unhashable dicts; all of them outlive the walk.
+        peers = {id(obj): rules for obj, rules in self.network_rules}
+        return tuple(_selectors(self.objects, lambda obj: peers.get(id(obj), ())))
+
+    @cached_property
+    def targets(self) -> tuple[Selector, ...]:
+        return tuple(selector for selector in self.selectors if selector.role == "target")
+
+
+def _shared(objects: Sequence[RenderedObject], context: RuleContext | None) -> Walk:
+    """The run's shared walk when ``context`` carries one for these objects, else a walk of their own."""
+    walk = context.walk if context is not None else None
+    return walk if walk is not None and walk.objects is objects else Walk(objects)
 
 
 def selectors(objects: Sequence[RenderedObject], context: RuleContext | None = None) -> Sequence[Selector]:
-    """Every selector of ``objects``, in object order: the run's shared walk when ``context`` carries it."""
-    walk = context.walk if context is not None else None
-    if walk is not None and walk.objects is objects:
-        return walk.selectors
-    return tuple(_selectors(objects))
+    """Every selector of ``objects`` (definitions, targets, peers), in object order."""
+    return _shared(objects, context).selectors
 
 
-def _selectors(objects: Sequence[RenderedObject]) -> Iterator[Selector]:
+def targets(objects: Sequence[RenderedObject], context: RuleContext | None = None) -> Sequence[Selector]:
+    """The target selector of every rule object that has one, in object order."""
+    return _shared(objects, context).targets
+
+
+def network_rules_by_object(objects: Sequence[RenderedObject],
+                            context: RuleContext | None = None) -> Sequence[ObjectRules]:
+    """Each object that has ingress/egress rules, with them (as :func:`network_rules` yields them)."""
+    return _shared(objects, context).network_rules
+
+
+def process_rules_by_object(objects: Sequence[RenderedObject],
+                            context: RuleContext | None = None) -> Sequence[ObjectRules]:
+    """Each rule object that has process rules, with them."""
+    return _shared(objects, context).process_rules
+
+
+def _process_rules(obj: RenderedObject) -> Iterator[tuple[Path, dict[str, Any]]]:
+    if obj.data.get("kind") in RULE_KINDS:
+        yield from items(obj, "process")
+
+
+def _by_object(objects: Sequence[RenderedObject],
+               walk: Callable[[RenderedObject], Iterable[tuple[Path, dict[str, Any]]]]) -> tuple[ObjectRules, ...]:
+    pairs = ((obj, tuple(walk(obj))) for obj in objects)
+    return tuple((obj, rules) for obj, rules in pairs if rules)
+
+
+def _selectors(objects: Sequence[RenderedObject], rules_of: Callable[[RenderedObject], Rules]) -> Iterator[Selector]:
     for obj in objects:
         kind = obj.data.get("kind")
         if kind == "NvGroupDefinition":
@@ -124,7 +173,7 @@ def _selectors(objects: Sequence[RenderedObject]) -> Iterator[Selector]:
         found = target(obj)
         if found is not None:
             yield found
-        for path, rule in network_rules(obj):
+        for path, rule in rules_of(obj):
             peer = rule.get("selector")
             if isinstance(peer, dict):
                 yield Selector(obj, (*path, "selector"), peer, "peer")

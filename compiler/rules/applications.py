@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import network_rules
+from compiler.rules._walk import network_rules_by_object
 
 ID = "applications"
 LEVEL = "error"
@@ -45,8 +45,8 @@ _BY_UPPER = {name.upper(): name for name in NAMES}
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        for path, rule in network_rules(obj):
+    for obj, rules in network_rules_by_object(objects, context):
+        for path, rule in rules:
             apps = rule.get("applications")
             if not isinstance(apps, list):
                 continue

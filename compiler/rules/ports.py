@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import network_rules
+from compiler.rules._walk import network_rules_by_object
 
 ID = "ports"
 LEVEL = "error"
@@ -60,8 +60,8 @@ def problem(ports: str) -> str | None:
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        for path, rule in network_rules(obj):
+    for obj, rules in network_rules_by_object(objects, context):
+        for path, rule in rules:
             ports = rule.get("ports")
             if ports is None:
                 continue

@@ -7,7 +7,6 @@ accessor here checks types and yields only well-shaped parts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -42,42 +41,47 @@ def network_rules(obj: RenderedObject) -> Iterator[tuple[Path, dict[str, Any]]]:
         yield from items(obj, "egress")
 
 
-@dataclass(frozen=True)
 class Selector:
-    """One group selector: a rule's target, a rule's peer, or a group definition."""
+    """One group selector: a rule's target, a rule's peer, or a group definition.
 
-    obj: RenderedObject
-    path: Path
-    data: dict[str, Any]
-    role: str  # target | peer | definition
+    A run builds tens of thousands of them and its rules read each one many times, so the
+    name is read once and the criteria are worked out on first use, without paths: a rule
+    builds a criterion's path (:meth:`criterion_path`) only when it reports a finding there.
+    """
 
-    @property
-    def name(self) -> str:
-        value = self.data.get("name")
-        return value if isinstance(value, str) else ""
+    __slots__ = ("_entries", "_set", "data", "name", "obj", "path", "referral", "role")
 
-    @property
-    def referral(self) -> bool:
-        return self.data.get("name_referral") is True
+    def __init__(self, obj: RenderedObject, path: Path, data: dict[str, Any], role: str) -> None:
+        self.obj = obj
+        self.path = path
+        self.data = data
+        self.role = role  # target | peer | definition
+        name = data.get("name")
+        self.name: str = name if isinstance(name, str) else ""
+        self.referral: bool = data.get("name_referral") is True
+        self._entries: tuple[tuple[int, dict[str, Any]], ...] | None = None
+        self._set: frozenset[tuple[str, str, str]] | None = None
+
+    def entries(self) -> tuple[tuple[int, dict[str, Any]], ...]:
+        """The criteria that are mappings, each with its index in the criteria list."""
+        if self._entries is None:
+            value = self.data.get("criteria")
+            self._entries = tuple((index, entry) for index, entry in enumerate(value) if isinstance(entry, dict)) \
+                if isinstance(value, list) else ()
+        return self._entries
+
+    def criterion_path(self, index: int) -> Path:
+        return (*self.path, "criteria", index)
 
     def criteria(self) -> Iterator[tuple[Path, dict[str, Any]]]:
-        return iter(self._criteria)
+        for index, entry in self.entries():
+            yield (*self.path, "criteria", index), entry
 
     def criteria_set(self) -> frozenset[tuple[str, str, str]]:
-        return self._criteria_set
-
-    # Several rules read the same selector's criteria; each selector works them out once.
-    @cached_property
-    def _criteria(self) -> tuple[tuple[Path, dict[str, Any]], ...]:
-        value = self.data.get("criteria")
-        if not isinstance(value, list):
-            return ()
-        return tuple(((*self.path, "criteria", index), entry) for index, entry in enumerate(value)
-                     if isinstance(entry, dict))
-
-    @cached_property
-    def _criteria_set(self) -> frozenset[tuple[str, str, str]]:
-        return frozenset((str(c.get("key")), str(c.get("op")), str(c.get("value"))) for _, c in self._criteria)
+        if self._set is None:
+            self._set = frozenset([(str(c.get("key")), str(c.get("op")), str(c.get("value")))
+                                   for _, c in self.entries()])
+        return self._set
 
 
 def target(obj: RenderedObject) -> Selector | None:

@@ -51,15 +51,16 @@ _address_problem = lru_cache(maxsize=4096)(address_problem)
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in selectors(objects, context):
-        criteria = list(selector.criteria())
-        addresses = [(path, c) for path, c in criteria if c.get("key") == "address"]
+        criteria = selector.entries()
+        addresses = [(index, c) for index, c in criteria if c.get("key") == "address"]
         if not addresses:
             continue
         if len(addresses) != len(criteria):
             yield Hit(selector.obj, (*selector.path, "criteria"),
                       f"group {selector.name!r} mixes address criteria with other keys; NeuVector refuses that",
                       "put the addresses in a group of their own")
-        for path, criterion in addresses:
+        for index, criterion in addresses:
+            path = selector.criterion_path(index)
             value = criterion.get("value")
             if criterion.get("op") != "=":
                 op = criterion.get("op")

@@ -38,7 +38,7 @@ REGEX_CHARACTERS = frozenset("^$[](){}+|\\")
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in selectors(objects, context):
-        for path, criterion in selector.criteria():
+        for index, criterion in selector.entries():
             value = criterion.get("value")
             if criterion.get("op") not in ("=", "!=") or criterion.get("key") == "address":
                 continue
@@ -46,7 +46,7 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
                 continue  # the common case: no set built, nothing sorted
             found = sorted(set(value) & REGEX_CHARACTERS)
             if found:
-                yield Hit(selector.obj, (*path, "value"),
+                yield Hit(selector.obj, (*selector.criterion_path(index), "value"),
                           f"value {value!r} of a '{criterion.get('op')}' criterion contains regex syntax "
                           f"({' '.join(found)})",
                           "= and != take the wildcards * and ? only; use op: regex for a regular expression")

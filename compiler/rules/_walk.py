@@ -20,6 +20,8 @@ LEARNED_PREFIX = "nv."
 SERVICE_IP_PREFIX = "nv.ip."
 RESERVED_GROUPS = frozenset({"external", "nodes", "containers"})
 
+Criterion = tuple[int, Any, Any, Any]  # index in the criteria list, key, op, value (None when missing)
+
 
 def spec(obj: RenderedObject) -> dict[str, Any]:
     value = obj.data.get("spec")
@@ -49,7 +51,7 @@ class Selector:
     builds a criterion's path (:meth:`criterion_path`) only when it reports a finding there.
     """
 
-    __slots__ = ("_entries", "_set", "data", "name", "obj", "path", "referral", "role")
+    __slots__ = ("_entries", "_fields", "_set", "data", "name", "obj", "path", "referral", "role")
 
     def __init__(self, obj: RenderedObject, path: Path, data: dict[str, Any], role: str) -> None:
         self.obj = obj
@@ -60,6 +62,7 @@ class Selector:
         self.name: str = name if isinstance(name, str) else ""
         self.referral: bool = data.get("name_referral") is True
         self._entries: tuple[tuple[int, dict[str, Any]], ...] | None = None
+        self._fields: tuple[Criterion, ...] | None = None
         self._set: frozenset[tuple[str, str, str]] | None = None
 
     def entries(self) -> tuple[tuple[int, dict[str, Any]], ...]:
@@ -70,6 +73,14 @@ class Selector:
                 if isinstance(value, list) else ()
         return self._entries
 
+    def fields(self) -> tuple[Criterion, ...]:
+        """``(index, key, op, value)`` of each criterion that is a mapping, each read once for all the rules."""
+        if self._fields is None:
+            value = self.data.get("criteria")
+            self._fields = tuple((index, c.get("key"), c.get("op"), c.get("value")) for index, c in enumerate(value)
+                                 if isinstance(c, dict)) if isinstance(value, list) else ()
+        return self._fields
+
     def criterion_path(self, index: int) -> Path:
         return (*self.path, "criteria", index)
 
@@ -79,8 +90,7 @@ class Selector:
 
     def criteria_set(self) -> frozenset[tuple[str, str, str]]:
         if self._set is None:
-            self._set = frozenset([(str(c.get("key")), str(c.get("op")), str(c.get("value")))
-                                   for _, c in self.entries()])
+            self._set = frozenset([(str(key), str(op), str(value)) for _, key, op, value in self.fields()])
         return self._set
 
 

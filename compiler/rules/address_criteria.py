@@ -51,19 +51,17 @@ _address_problem = lru_cache(maxsize=4096)(address_problem)
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in selectors(objects, context):
-        criteria = selector.entries()
-        addresses = [(index, c) for index, c in criteria if c.get("key") == "address"]
+        criteria = selector.fields()
+        addresses = [(index, op, value) for index, key, op, value in criteria if key == "address"]
         if not addresses:
             continue
         if len(addresses) != len(criteria):
             yield Hit(selector.obj, (*selector.path, "criteria"),
                       f"group {selector.name!r} mixes address criteria with other keys; NeuVector refuses that",
                       "put the addresses in a group of their own")
-        for index, criterion in addresses:
+        for index, op, value in addresses:
             path = selector.criterion_path(index)
-            value = criterion.get("value")
-            if criterion.get("op") != "=":
-                op = criterion.get("op")
+            if op != "=":
                 yield Hit(selector.obj, (*path, "op"), f"an address criterion takes op '=', not {op!r}")
                 continue
             problem = _address_problem(value) if isinstance(value, str) else "not a string"

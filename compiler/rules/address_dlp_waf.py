@@ -36,7 +36,7 @@ DESCRIPTION = "A target group with an address criterion has no DLP or WAF policy
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in targets(objects, context):
         obj = selector.obj
-        if not any(c.get("key") == "address" for _, c in selector.entries()):
+        if not any(key == "address" for _, key, _, _ in selector.fields()):
             continue
         for section in ("dlp", "waf"):
             value = spec(obj).get(section)

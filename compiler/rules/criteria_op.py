@@ -38,8 +38,7 @@ OPS = ("=", "!=", "contains", "prefix", "regex", "!regex")
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in selectors(objects, context):
-        for index, criterion in selector.entries():
-            op, value = criterion.get("op"), criterion.get("value")
+        for index, _, op, value in selector.fields():
             if op not in OPS:
                 yield Hit(selector.obj, (*selector.criterion_path(index), "op"),
                           f"criterion op {op!r} is not one of: {', '.join(OPS)}",

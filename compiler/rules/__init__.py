@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from compiler.model import Finding, Path, RenderedObject
+from compiler.rules._walk import Walk
 
 # Import checks: what NeuVector's controller rejects. `render` refuses output that fails any of them.
 IMPORT_CHECKS: tuple[str, ...] = (
@@ -75,6 +76,7 @@ class RuleContext:
 
     options: Mapping[str, Any] = field(default_factory=dict)
     environment: Any = None
+    walk: Walk | None = None  # the run's walks over the objects, shared by its rules
 
 
 class RuleModule(Protocol):
@@ -99,11 +101,12 @@ def run_rules(
     environment: Any = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
+    walk = Walk(objects)
     for rule in rules:
         level = (levels or {}).get(rule.ID, rule.LEVEL)
         if level == "off":
             continue
-        context = RuleContext((options or {}).get(rule.ID, {}), environment)
+        context = RuleContext((options or {}).get(rule.ID, {}), environment, walk)
         for hit in rule.check(objects, context):
             findings.append(
                 Finding(hit.obj.locate(hit.path), level, hit.message, rule.ID, hit.obj.id, hit.path, hit.hint)

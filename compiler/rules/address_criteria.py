@@ -33,6 +33,7 @@ FAIL::
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from compiler.environment import address_problem
 from compiler.model import RenderedObject
@@ -44,24 +45,26 @@ LEVEL = "error"
 DESCRIPTION = ("Address criteria use op =, are not mixed with other keys, and hold an IP, CIDR, range, DNS name, "
                "*.domain or vh: name.")
 
+# External peers recur in every rule that talks to them; each address is parsed once.
+_address_problem = lru_cache(maxsize=4096)(address_problem)
+
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
-        criteria = list(selector.criteria())
-        addresses = [(path, c) for path, c in criteria if c.get("key") == "address"]
+    for selector in selectors(objects, context):
+        criteria = selector.fields()
+        addresses = [(index, op, value) for index, key, op, value in criteria if key == "address"]
         if not addresses:
             continue
         if len(addresses) != len(criteria):
             yield Hit(selector.obj, (*selector.path, "criteria"),
                       f"group {selector.name!r} mixes address criteria with other keys; NeuVector refuses that",
                       "put the addresses in a group of their own")
-        for path, criterion in addresses:
-            value = criterion.get("value")
-            if criterion.get("op") != "=":
-                op = criterion.get("op")
+        for index, op, value in addresses:
+            path = selector.criterion_path(index)
+            if op != "=":
                 yield Hit(selector.obj, (*path, "op"), f"an address criterion takes op '=', not {op!r}")
                 continue
-            problem = address_problem(value) if isinstance(value, str) else "not a string"
+            problem = _address_problem(value) if isinstance(value, str) else "not a string"
             if problem:
                 yield Hit(selector.obj, (*path, "value"), f"address {value!r} is not usable: {problem}",
                           "use an IP, a CIDR (10.0.0.0/8), a range (a-b), a DNS name, *.domain or vh:<name>")

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import spec, target
+from compiler.rules._walk import spec, targets
 
 ID = "address-dlp-waf"
 LEVEL = "error"
@@ -34,9 +34,9 @@ DESCRIPTION = "A target group with an address criterion has no DLP or WAF policy
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        selector = target(obj)
-        if selector is None or not any(c.get("key") == "address" for _, c in selector.criteria()):
+    for selector in targets(objects, context):
+        obj = selector.obj
+        if not any(key == "address" for _, key, _, _ in selector.fields()):
             continue
         for section in ("dlp", "waf"):
             value = spec(obj).get(section)

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import network_rules
+from compiler.rules._walk import network_rules_by_object
 
 ID = "applications"
 LEVEL = "error"
@@ -45,22 +45,22 @@ _BY_UPPER = {name.upper(): name for name in NAMES}
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        for path, rule in network_rules(obj):
+    for obj, rules in network_rules_by_object(objects, context):
+        for path, rule in rules:
             apps = rule.get("applications")
             if not isinstance(apps, list):
                 continue
             seen: dict[str, int] = {}
             for index, app in enumerate(apps):
-                where = (*path, "applications", index)
                 upper = app.upper() if isinstance(app, str) else ""
                 if upper not in _BY_UPPER:
                     close = difflib.get_close_matches(upper, list(_BY_UPPER), n=1, cutoff=0.6)
                     hint = f"did you mean {_BY_UPPER[close[0]]!r}?" if close else \
                         "application names are NeuVector's DPI names, e.g. HTTP, SSL, PostgreSQL, Redis, DNS, any"
-                    yield Hit(obj, where, f"unknown application name {app!r}", hint)
+                    yield Hit(obj, (*path, "applications", index), f"unknown application name {app!r}", hint)
                 elif upper in seen:
-                    yield Hit(obj, where, f"application {app!r} is listed twice (also at position {seen[upper]})",
+                    yield Hit(obj, (*path, "applications", index),
+                              f"application {app!r} is listed twice (also at position {seen[upper]})",
                               "names are compared case-insensitively; remove one")
                 else:
                     seen[upper] = index

@@ -37,16 +37,18 @@ OPS = ("=", "!=", "contains", "prefix", "regex", "!regex")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
-        for path, criterion in selector.criteria():
-            op, value = criterion.get("op"), criterion.get("value")
+    for selector in selectors(objects, context):
+        for index, _, op, value in selector.fields():
             if op not in OPS:
-                yield Hit(selector.obj, (*path, "op"), f"criterion op {op!r} is not one of: {', '.join(OPS)}",
+                yield Hit(selector.obj, (*selector.criterion_path(index), "op"),
+                          f"criterion op {op!r} is not one of: {', '.join(OPS)}",
                           "quote the op in hand-written YAML: op: \"=\"")
             elif not isinstance(value, str) or (not value and op not in ("=", "!=")):
-                yield Hit(selector.obj, (*path, "value"), f"criterion op {op!r} needs a non-empty string value")
+                yield Hit(selector.obj, (*selector.criterion_path(index), "value"),
+                          f"criterion op {op!r} needs a non-empty string value")
             elif op in ("regex", "!regex"):
                 try:
                     re.compile(value)
                 except re.error as exc:
-                    yield Hit(selector.obj, (*path, "value"), f"criterion regex {value!r} does not compile: {exc}")
+                    yield Hit(selector.obj, (*selector.criterion_path(index), "value"),
+                              f"criterion regex {value!r} does not compile: {exc}")

@@ -37,16 +37,15 @@ REGEX_CHARACTERS = frozenset("^$[](){}+|\\")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
-        for path, criterion in selector.criteria():
-            value = criterion.get("value")
-            if criterion.get("op") not in ("=", "!=") or criterion.get("key") == "address":
+    for selector in selectors(objects, context):
+        for index, key, op, value in selector.fields():
+            if op not in ("=", "!=") or key == "address":
                 continue
-            if not isinstance(value, str):
-                continue
+            if not isinstance(value, str) or REGEX_CHARACTERS.isdisjoint(value):
+                continue  # the common case: no set built, nothing sorted
             found = sorted(set(value) & REGEX_CHARACTERS)
             if found:
-                yield Hit(selector.obj, (*path, "value"),
-                          f"value {value!r} of a '{criterion.get('op')}' criterion contains regex syntax "
+                yield Hit(selector.obj, (*selector.criterion_path(index), "value"),
+                          f"value {value!r} of a '{op}' criterion contains regex syntax "
                           f"({' '.join(found)})",
                           "= and != take the wildcards * and ? only; use op: regex for a regular expression")

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import spec, target
+from compiler.rules._walk import spec, targets
 
 ID = "file-nodes"
 LEVEL = "error"
@@ -31,8 +31,8 @@ DESCRIPTION = "File rules are not allowed on the nodes group."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        selector = target(obj)
-        if selector is not None and selector.name == "nodes" and spec(obj).get("file"):
+    for selector in targets(objects, context):
+        obj = selector.obj
+        if selector.name == "nodes" and spec(obj).get("file"):
             yield Hit(obj, ("spec", "file"), "file rules cannot be used on the 'nodes' group",
                       "put file rules on a container group")

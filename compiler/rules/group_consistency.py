@@ -47,7 +47,7 @@ CROSS_OBJECT = True
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     first: dict[str, Selector] = {}
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         criteria = selector.criteria_set()
         if selector.referral or not criteria or not selector.name:
             continue

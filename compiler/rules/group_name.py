@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
@@ -40,14 +41,25 @@ RESERVED_PREFIXES = ("fed.", "nv.ip.", "host:", "workload:")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         name = selector.data.get("name")
-        path = (*selector.path, "name")
-        if not isinstance(name, str) or not PATTERN.match(name):
-            yield Hit(selector.obj, path, f"group name {name!r} is not a valid NeuVector group name",
-                      "group names are letters and digits, then letters, digits, '.', ':', '_' or '-'")
-            continue
-        prefix = next((p for p in RESERVED_PREFIXES if name.lower().startswith(p)), None)
-        if prefix is not None:
-            yield Hit(selector.obj, path, f"group name {name!r} uses the reserved prefix {prefix!r}",
-                      "fed.*, nv.ip.*, Host:* and Workload:* groups belong to the controller; pick another name")
+        found = problem(name) if isinstance(name, str) else _invalid(name)
+        if found is not None:
+            yield Hit(selector.obj, (*selector.path, "name"), *found)
+
+
+@lru_cache(maxsize=4096)  # the same group is named by every rule that targets or peers with it
+def problem(name: str) -> tuple[str, str] | None:
+    """The message and hint for a group name NeuVector refuses, or None."""
+    if not PATTERN.match(name):
+        return _invalid(name)
+    prefix = next((p for p in RESERVED_PREFIXES if name.lower().startswith(p)), None)
+    if prefix is not None:
+        return (f"group name {name!r} uses the reserved prefix {prefix!r}",
+                "fed.*, nv.ip.*, Host:* and Workload:* groups belong to the controller; pick another name")
+    return None
+
+
+def _invalid(name: object) -> tuple[str, str]:
+    return (f"group name {name!r} is not a valid NeuVector group name",
+            "group names are letters and digits, then letters, digits, '.', ':', '_' or '-'")

@@ -26,6 +26,7 @@ FAIL::
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
@@ -37,20 +38,27 @@ DESCRIPTION = "A learned group nv.<svc>.<ns> has exactly the criteria service=<s
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         name = selector.name
         lowered = name.lower()
         if not lowered.startswith(LEARNED_PREFIX) or lowered.startswith(SERVICE_IP_PREFIX) or selector.referral:
             continue
-        service = name[len(LEARNED_PREFIX):]
-        criteria = selector.criteria_set()
-        domains = [value for key, op, value in criteria if key == "domain" and op == "="]
-        namespace = domains[0] if len(domains) == 1 else None
-        valid = (namespace is not None and service.endswith(f".{namespace}")
-                 and criteria == {("service", "=", service), ("domain", "=", namespace)})
-        if not valid:
-            shown = ", ".join(f"{k}{o}{v}" for k, o, v in sorted(criteria)) or "none"
-            wanted = f"service={service}, domain={namespace or service.rsplit('.', 1)[-1]}"
-            yield Hit(selector.obj, (*selector.path, "criteria"),
-                      f"learned group {name!r} must have exactly the criteria {wanted} (has: {shown})",
+        found = problem(name, selector.criteria_set())
+        if found is not None:
+            yield Hit(selector.obj, (*selector.path, "criteria"), found,
                       "use {{ service('<name>', '<namespace>') }}, or a custom group name for other criteria")
+
+
+@lru_cache(maxsize=4096)  # a service's group recurs, with the same criteria, in every rule that names it
+def problem(name: str, criteria: frozenset[tuple[str, str, str]]) -> str | None:
+    """What is wrong with the criteria of the learned group ``name`` (nv.<svc>.<ns>), or None."""
+    service = name[len(LEARNED_PREFIX):]
+    domains = [value for key, op, value in criteria if key == "domain" and op == "="]
+    namespace = domains[0] if len(domains) == 1 else None
+    valid = (namespace is not None and service.endswith(f".{namespace}")
+             and criteria == {("service", "=", service), ("domain", "=", namespace)})
+    if valid:
+        return None
+    shown = ", ".join(f"{k}{o}{v}" for k, o, v in sorted(criteria)) or "none"
+    wanted = f"service={service}, domain={namespace or service.rsplit('.', 1)[-1]}"
+    return f"learned group {name!r} must have exactly the criteria {wanted} (has: {shown})"

@@ -37,7 +37,7 @@ CROSS_OBJECT = True
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    all_selectors = list(selectors(objects))
+    all_selectors = list(selectors(objects, context))
     defined = {s.name for s in all_selectors if s.role == "definition"}
     for selector in all_selectors:
         if selector.role != "definition" and selector.referral and selector.name not in defined:

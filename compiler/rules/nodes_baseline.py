@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import spec, target
+from compiler.rules._walk import spec, targets
 
 ID = "nodes-baseline"
 LEVEL = "error"
@@ -31,10 +31,10 @@ DESCRIPTION = "The nodes group's process profile baseline is basic."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        selector = target(obj)
+    for selector in targets(objects, context):
+        obj = selector.obj
         profile = spec(obj).get("process_profile")
-        if selector is None or selector.name != "nodes" or not isinstance(profile, dict):
+        if selector.name != "nodes" or not isinstance(profile, dict):
             continue
         baseline = profile.get("baseline")
         if baseline is not None and baseline != "basic":

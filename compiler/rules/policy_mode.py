@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import has_policy_mode, spec, target
+from compiler.rules._walk import has_policy_mode, spec, targets
 
 ID = "policy-mode"
 LEVEL = "error"
@@ -35,10 +35,8 @@ DESCRIPTION = "A policymode other than N/A is only allowed on nodes and learned 
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        selector = target(obj)
-        if selector is None:
-            continue
+    for selector in targets(objects, context):
+        obj = selector.obj
         mode = (spec(obj).get("target") or {}).get("policymode")
         if mode in (None, "", "N/A") or has_policy_mode(selector.name):
             continue

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import network_rules
+from compiler.rules._walk import network_rules_by_object
 
 ID = "ports"
 LEVEL = "error"
@@ -37,13 +38,15 @@ DESCRIPTION = "Ports are any, icmp, tcp/any, udp/any, N, N-M, tcp/N[-M] or udp/N
 HINT = "ports are like 'any', 'tcp/5432', 'udp/53', '8000-8080' or 'tcp/80, tcp/443'"
 
 _ENTRY = re.compile(r"^(?:(?P<proto>tcp|udp|TCP|UDP)/)?(?P<low>[0-9]+)(?:-(?P<high>[0-9]+))?$")
+_SEPARATORS = re.compile(r"[,\s]+")
 _WORDS = frozenset({"any", "icmp", "tcp/any", "udp/any", "TCP/any", "UDP/any"})
 MAX_PORT = 65535
 
 
+@lru_cache(maxsize=4096)  # a repo repeats a few ports values thousands of times
 def problem(ports: str) -> str | None:
     """Why ``ports`` is not a NeuVector ports value, or None."""
-    entries = [entry for entry in re.split(r"[,\s]+", ports.strip()) if entry]
+    entries = [entry for entry in _SEPARATORS.split(ports.strip()) if entry]
     for entry in entries:
         if entry in _WORDS:
             continue
@@ -60,8 +63,8 @@ def problem(ports: str) -> str | None:
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        for path, rule in network_rules(obj):
+    for obj, rules in network_rules_by_object(objects, context):
+        for path, rule in rules:
             ports = rule.get("ports")
             if ports is None:
                 continue

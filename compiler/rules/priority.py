@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import network_rules
+from compiler.rules._walk import network_rules_by_object
 
 ID = "priority"
 LEVEL = "error"
@@ -31,8 +31,8 @@ DESCRIPTION = "Rule priority is an integer from 0 to 100."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        for path, rule in network_rules(obj):
+    for obj, rules in network_rules_by_object(objects, context):
+        for path, rule in rules:
             if "priority" not in rule:
                 continue
             value = rule["priority"]

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import RULE_KINDS, items
+from compiler.rules._walk import process_rules_by_object
 
 ID = "process-deny-all"
 LEVEL = "error"
@@ -33,10 +33,8 @@ DESCRIPTION = "A process rule may not name every process (name * with path *); u
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        if obj.data.get("kind") not in RULE_KINDS:
-            continue
-        for path, rule in items(obj, "process"):
+    for obj, rules in process_rules_by_object(objects, context):
+        for path, rule in rules:
             if rule.get("name") == "*" and rule.get("path") == "*":
                 yield Hit(obj, path, "a process rule for every process (name '*', path '*') is refused by NeuVector",
                           "Protect mode already blocks every process that is not allowed")

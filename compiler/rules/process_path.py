@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import RULE_KINDS, items
+from compiler.rules._walk import process_rules_by_object
 
 ID = "process-path"
 LEVEL = "error"
@@ -45,10 +45,8 @@ def problem(path: str) -> str | None:
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        if obj.data.get("kind") not in RULE_KINDS:
-            continue
-        for path, rule in items(obj, "process"):
+    for obj, rules in process_rules_by_object(objects, context):
+        for path, rule in rules:
             value = rule.get("path")
             if value is None:
                 continue

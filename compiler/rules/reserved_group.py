@@ -37,7 +37,7 @@ CONTAINERS = frozenset({("container", "=", "*")})
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for selector in selectors(objects):
+    for selector in selectors(objects, context):
         if selector.name not in RESERVED_GROUPS or selector.referral:
             continue
         criteria = selector.criteria_set()

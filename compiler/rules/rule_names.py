@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 
 from compiler.model import Path, RenderedObject
 from compiler.rules import Hit, RuleContext
-from compiler.rules._walk import network_rules
+from compiler.rules._walk import network_rules_by_object
 
 ID = "rule-names"
 LEVEL = "error"
@@ -35,9 +35,9 @@ DESCRIPTION = "Network rules have a non-empty name that is unique within the CR.
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
+    for obj, rules in network_rules_by_object(objects, context):
         seen: dict[str, Path] = {}
-        for path, rule in network_rules(obj):
+        for path, rule in rules:
             name = rule.get("name")
             if not isinstance(name, str) or not name.strip():
                 yield Hit(obj, (*path, "name") if "name" in rule else path, "network rule has no name",

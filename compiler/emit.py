@@ -201,14 +201,14 @@ def replace_directory(target: Path, files: Sequence[OutputFile]) -> None:
         for number, output in enumerate(files, 1):
             _write_file(root, output, folders)
             _crash_point(f"file-{number}")
-        _fsync_dir(staging)
+        fsync_path(staging)
         _crash_point("before-swap")
         if target.exists():
             _swap_in(staging, target)
         else:
             os.rename(staging, target)
         _crash_point("after-swap")
-        _fsync_dir(parent)
+        fsync_path(parent)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
@@ -295,7 +295,8 @@ def _is_stale(entry: Path) -> bool:
     return int(pid_text) == os.getpid()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or directory, best effort: a rename is durable only once its directory is synced."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:

@@ -37,7 +37,6 @@ sets that variable.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -46,7 +45,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from compiler.emit import OutputFile
+from compiler.emit import OutputFile, fsync_path
 from compiler.errors import NvPolicyError, OutputError
 from compiler.publish.git import Git
 from compiler.publish.manifest import MANIFEST, read_manifest, render_manifest
@@ -141,7 +140,7 @@ def commit(git: Git, journal: Path, target: Path, pathspec: str, staged: Staged,
             os.rename(target, retired)
         checkpoint("aside")
         os.rename(staged.directory, target)
-        _fsync_path(target.parent)
+        fsync_path(target.parent)
     except OSError as exc:
         recover(git, journal, target.parent)
         raise OutputError(f"cannot swap in the new {pathspec}/: {exc.strerror or exc}") from None
@@ -200,7 +199,7 @@ def _recover_journal(git: Git, journal: Path) -> str:
                 os.rename(retired, target)
         git.unstage(pathspec)
         outcome = f"rolled back the uncommitted publish of {pathspec}/ of a killed run"
-    _fsync_path(target.parent)
+    fsync_path(target.parent)
     journal.unlink()
     _remove_leftovers(target.parent)
     return outcome
@@ -222,21 +221,14 @@ def _write_journal(path: Path, record: dict[str, object]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_path(path.parent)
+    fsync_path(path.parent)
 
 
 def _fsync_tree(root: Path) -> None:
     for folder, _directories, names in os.walk(root):
         for name in names:
             if not (Path(folder) / name).is_symlink():
-                _fsync_path(Path(folder) / name)
-        _fsync_path(Path(folder))
+                fsync_path(Path(folder) / name)
+        fsync_path(Path(folder))
 
 
-def _fsync_path(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

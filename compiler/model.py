@@ -105,7 +105,9 @@ class ObjectId:
 
     def __str__(self) -> str:
         scope = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {scope}{self.name}"
+        text = f"{self.kind} {scope}{self.name}"
+        # A name is printed in a one-line message; a newline or control character in it must show.
+        return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 @dataclass(frozen=True)

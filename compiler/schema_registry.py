@@ -33,9 +33,29 @@ def _registry() -> Any:
 @cache
 def reference_validator(name: str) -> Any:
     """jsonschema's Draft 2020-12 validator for one schema file, refs resolved against its siblings."""
-    from jsonschema import Draft202012Validator
+    return _strict_pattern_validator()(load_schema(name), registry=_registry())
 
-    return Draft202012Validator(load_schema(name), registry=_registry())
+
+@cache
+def _strict_pattern_validator() -> Any:
+    """Draft 2020-12 where a pattern's ``$`` means the end of the text, as in ECMA-262.
+
+    Python's ``$`` also matches before a final newline, so jsonschema alone would take
+    ``"nv.a.b\n"`` for a valid name; the compiled validator (Rust regex) already reads ``$`` strictly.
+    """
+    import re
+
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(validator: Any, value: str, instance: Any, schema: Any) -> Any:
+        if not validator.is_type(instance, "string"):
+            return
+        strict = value[:-1] + r"\Z" if value.endswith("$") and not value.endswith("\\$") else value
+        if re.search(strict, instance) is None:
+            yield ValidationError(f"{instance!r} does not match {value!r}")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})
 
 
 class CheckedValidator:

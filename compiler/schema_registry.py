@@ -55,7 +55,7 @@ def _strict_pattern_validator() -> Any:
         if re.search(strict, instance) is None:
             yield ValidationError(f"{instance!r} does not match {value!r}")
 
-    return validators.extend(Draft202012Validator, {"pattern": pattern})
+    return validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
 
 
 class CheckedValidator:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.fake_controller import FakeController
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
@@ -72,3 +76,20 @@ def example_project(tmp_path: Path) -> Path:
     for folder in ("policies", "environments"):
         shutil.copytree(REPO / folder, target / folder)
     return target
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate and key for the loopback fake NeuVector controller."""
+    from tests.fake_controller import make_self_signed
+
+    return make_self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def fake(cert: tuple[Path, Path]) -> Iterator[FakeController]:
+    """The fake controller, serving HTTPS on 127.0.0.1 for one test."""
+    from tests.fake_controller import FakeController
+
+    with FakeController(cert) as server:
+        yield server

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from compiler.nvapi import Controller, ControllerError, Credentials
-from tests.fake_controller import APIKEY, PASSWORD, TOKEN, USERNAME, FakeController, make_self_signed
+from tests.fake_controller import APIKEY, PASSWORD, TOKEN, USERNAME, FakeController
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI for a test cert")
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_self_signed(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def fake(cert: tuple[Path, Path]) -> Iterator[FakeController]:
-    with FakeController(cert) as server:
-        yield server
 
 
 def _client(fake: FakeController, cert: tuple[Path, Path], **credentials: str) -> Controller:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from compiler.source import load_text
 from tests.conftest import EXAMPLES, run_nvpolicy
-from tests.fake_controller import APIKEY, PASSWORD, TOKEN, USERNAME, FakeController, make_self_signed
+from tests.fake_controller import APIKEY, PASSWORD, TOKEN, USERNAME, FakeController
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI for a test cert")
 LOGIN = {"NVPOLICY_USERNAME": USERNAME, "NVPOLICY_PASSWORD": PASSWORD, "NVPOLICY_APIKEY": ""}
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_self_signed(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def fake(cert: tuple[Path, Path]) -> Iterator[FakeController]:
-    with FakeController(cert) as server:
-        yield server
 
 
 def test_pull_writes_the_export(fake: FakeController, cert: tuple[Path, Path], tmp_path: Path) -> None:

@@ -57,11 +57,10 @@ def _worker_render(project: Path, out: Path) -> tuple[float, float]:
 
     import jinja2.sandbox  # noqa: F401
     import jsonschema  # noqa: F401
+    import nvpolicy.pipeline
+    import nvpolicy.validate  # noqa: F401
     import referencing  # noqa: F401
-
-    import compiler.pipeline
-    import compiler.validate  # noqa: F401
-    from compiler.cli import app
+    from nvpolicy.cli import app
 
     start, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from compiler.source import load_text
+from nvpolicy.source import load_text
 
 DATA = Path(__file__).parent / "import_data"
 SEED_EXPORT = DATA / "feature-6293-export.yaml"
 
-# What the README documents an import drops; written here independently of compiler.learn.clean.
+# What the README documents an import drops; written here independently of nvpolicy.learn.clean.
 _DROPPED_DEFAULTS = {"comment": "", "original_name": "", "priority": 0, "allow_update": False}
 
 

@@ -16,12 +16,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema.exceptions import best_match
+from nvpolicy.model import KINDS
+from nvpolicy.pipeline import load_policies, render_environment
+from nvpolicy.schema_compiled import compiled
+from nvpolicy.schema_registry import reference_validator, validator
+from nvpolicy.source import load_file
 
-from compiler.model import KINDS
-from compiler.pipeline import load_policies, render_environment
-from compiler.schema_compiled import compiled
-from compiler.schema_registry import reference_validator, validator
-from compiler.source import load_file
 from tests.conftest import EXAMPLES, REPO
 
 ENV_SCHEMA = "environment.schema.json"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nvpolicy.emit import OutputFile, replace_directory
+from nvpolicy.errors import OutputError
 
-from compiler.emit import OutputFile, replace_directory
-from compiler.errors import OutputError
 from tests.conftest import tree_bytes
 
 

@@ -128,5 +128,5 @@ def test_package_ships_the_schemas(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     wheel = next(tmp_path.glob("nvpolicy-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = sorted(n.split("/")[-1] for n in names if n.startswith("compiler/schemas/"))
+    shipped = sorted(n.split("/")[-1] for n in names if n.startswith("nvpolicy/schemas/"))
     assert shipped == sorted(p.name for p in (REPO / "schemas").glob("*.schema.json"))

@@ -95,7 +95,7 @@ def test_colour_only_on_a_tty_and_never_with_no_color() -> None:
 
 
 def test_markdown_parts_stay_under_the_limit_and_split_between_tables(tmp_path: Path) -> None:
-    from compiler.emit import dump
+    from nvpolicy.emit import dump
 
     new = tmp_path / "new"
     for service in range(120):

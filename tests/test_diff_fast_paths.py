@@ -11,13 +11,13 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nvpolicy.diff import diff_objects, identical
+from nvpolicy.diff.fastload import load_documents
+from nvpolicy.diff.load import load_tree
+from nvpolicy.emit import dump_all
+from nvpolicy.errors import SourceError
+from nvpolicy.source import load_text
 
-from compiler.diff import diff_objects, identical
-from compiler.diff.fastload import load_documents
-from compiler.diff.load import load_tree
-from compiler.emit import dump_all
-from compiler.errors import SourceError
-from compiler.source import load_text
 from tests.conftest import EXAMPLES, run_nvpolicy
 
 

@@ -1,4 +1,4 @@
-"""Matching and exposure semantics of compiler.diff, in-process."""
+"""Matching and exposure semantics of nvpolicy.diff, in-process."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from compiler.diff import diff_objects, summarize
-from compiler.diff.sets import address_covers, parse_address, parse_ports, ports_cover
+from nvpolicy.diff import diff_objects, summarize
+from nvpolicy.diff.sets import address_covers, parse_address, parse_ports, ports_cover
 
 
 def _selector(peer: str) -> dict[str, Any]:
@@ -176,14 +175,14 @@ _junk_objects = st.lists(
 @given(_junk_objects, _junk_objects)
 def test_any_yaml_shape_diffs_without_crashing(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
     """Trees given with --old/--new are not validated: malformed objects must still diff (no internal error)."""
-    from compiler.diff.json_output import render_json
-    from compiler.diff.markdown import render_markdown
-    from compiler.diff.text import render_text
+    from nvpolicy.diff.json_output import render_json
+    from nvpolicy.diff.markdown import render_markdown
+    from nvpolicy.diff.text import render_text
 
     result = diff_objects(old, new)
     assert render_text(result) and render_json(result) and render_markdown(result)
     assert diff_objects(old, copy.deepcopy(old)).empty
-    from compiler.diff.model import canonical
+    from nvpolicy.diff.model import canonical
 
     same = sorted(map(canonical, old)) == sorted(map(canonical, new))  # the same objects, maybe in another order
     assert result.empty == same

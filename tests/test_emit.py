@@ -7,10 +7,9 @@ from typing import Any
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nvpolicy.emit import dump, object_path
+from nvpolicy.model import ObjectId
 from ruamel.yaml import YAML
-
-from compiler.emit import dump, object_path
-from compiler.model import ObjectId
 
 _YAML12 = YAML(typ="safe", pure=True)
 _YAML12.version = (1, 2)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nvpolicy.environment import load_environment
+from nvpolicy.errors import EnvironmentFileError
 
-from compiler.environment import load_environment
-from compiler.errors import EnvironmentFileError
 from tests.conftest import write_tree
 
 

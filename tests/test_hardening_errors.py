@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from compiler.errors import ErrorGroup, NvPolicyError
-from compiler.pipeline import MAX_REPORTED_ERRORS, _raise_all
+from nvpolicy.errors import ErrorGroup, NvPolicyError
+from nvpolicy.pipeline import MAX_REPORTED_ERRORS, _raise_all
 
 
 def test_cut_error_list_counts_what_it_leaves_out() -> None:

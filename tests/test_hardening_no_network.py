@@ -17,7 +17,7 @@ def refuse(*args, **kwargs):
 socket.socket = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
-from compiler.cli import main
+from nvpolicy.cli import main
 main(sys.argv[1:])
 """
 

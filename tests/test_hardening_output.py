@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from compiler.errors import OutputError
-from compiler.pipeline import check_output_target
+from nvpolicy.errors import OutputError
+from nvpolicy.pipeline import check_output_target
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from compiler.environment import Environment
-from compiler.errors import RenderError
-from compiler.model import Marks, SourceDocument
-from compiler.render import Renderer
+from nvpolicy.environment import Environment
+from nvpolicy.errors import RenderError
+from nvpolicy.model import Marks, SourceDocument
+from nvpolicy.render import Renderer
 
 ENVIRONMENT = Environment("test", "web", "Monitor", {}, {"http_port": 80}, {})
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from compiler.errors import SourceError
-from compiler.source import load_text
+from nvpolicy.errors import SourceError
+from nvpolicy.source import load_text
 
 
 @pytest.mark.parametrize("text", ["a: 1\nb:\n\tc: 2\n", "a:\n  - x\n\t- y\n"])

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from nvpolicy.errors import SourceError
+from nvpolicy.learn.exports import read_exports
+from nvpolicy.learn.importer import plan_import
+from nvpolicy.learn.ports import lock_ports, read_events
 
-from compiler.errors import SourceError
-from compiler.learn.exports import read_exports
-from compiler.learn.importer import plan_import
-from compiler.learn.ports import lock_ports, read_events
 from tests.conftest import run_nvpolicy
 from tests.import_helpers import SEED_EXPORT
 

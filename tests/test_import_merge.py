@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
+from nvpolicy.learn.merge import merge_object
 
-from compiler.learn.merge import merge_object
 from tests.conftest import run_nvpolicy, tree_bytes
 from tests.import_helpers import SEED_EXPORT, export_items
 

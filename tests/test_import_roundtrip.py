@@ -10,14 +10,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nvpolicy.emit import dump
+from nvpolicy.learn.envfile import new_environment_text
+from nvpolicy.learn.exports import read_exports
+from nvpolicy.learn.importer import plan_import
+from nvpolicy.learn.ports import WELL_KNOWN_PORTS
+from nvpolicy.learn.writer import source_text
+from nvpolicy.pipeline import render_environment
 
-from compiler.emit import dump
-from compiler.learn.envfile import new_environment_text
-from compiler.learn.exports import read_exports
-from compiler.learn.importer import plan_import
-from compiler.learn.ports import WELL_KNOWN_PORTS
-from compiler.learn.writer import source_text
-from compiler.pipeline import render_environment
 from tests.import_helpers import normalised, selector_key
 
 SERVICES = ["orders", "postgres", "redis-cache", "web", "api-v2", "mq"]

@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from nvpolicy.environment import Environment
+from nvpolicy.model import RenderedObject, SourceDocument
+from nvpolicy.rules import RuleContext, guard_leak
+from nvpolicy.source import load_text
 
-from compiler.environment import Environment
-from compiler.model import RenderedObject, SourceDocument
-from compiler.rules import RuleContext, guard_leak
-from compiler.source import load_text
 from tests.conftest import REPO, run_nvpolicy, write_tree
 
 SCHEMA = Path(__file__).parent / "sarif-2.1.0-minimal.schema.json"

@@ -7,8 +7,8 @@ import socket
 from pathlib import Path
 
 import pytest
+from nvpolicy.nvapi import Controller, ControllerError, Credentials
 
-from compiler.nvapi import Controller, ControllerError, Credentials
 from tests.fake_controller import APIKEY, PASSWORD, TOKEN, USERNAME, FakeController
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI for a test cert")

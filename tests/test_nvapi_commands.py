@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from nvpolicy.source import load_text
 
-from compiler.source import load_text
 from tests.conftest import EXAMPLES, run_nvpolicy
 from tests.fake_controller import APIKEY, PASSWORD, TOKEN, USERNAME, FakeController
 

@@ -1,4 +1,4 @@
-"""The rules' shared walk (compiler.rules._walk.Walk) changes speed, never findings.
+"""The rules' shared walk (nvpolicy.rules._walk.Walk) changes speed, never findings.
 
 ``run_rules`` hands every rule one walk over the run's objects; a rule called on its own walks
 the objects itself. Over the invalid corpus (every import check fires somewhere), both ways
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.inputs import load_objects
-from compiler.model import RenderedObject
-from compiler.rules import IMPORT_CHECKS, RuleContext, load_rules, run_rules
-from compiler.rules._walk import Walk, network_rules_by_object, selectors, targets
+from nvpolicy.inputs import load_objects
+from nvpolicy.model import RenderedObject
+from nvpolicy.rules import IMPORT_CHECKS, RuleContext, load_rules, run_rules
+from nvpolicy.rules._walk import Walk, network_rules_by_object, selectors, targets
 
 CORPUS = Path(__file__).parent / "validate_corpus"
 

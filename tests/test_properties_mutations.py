@@ -11,9 +11,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nvpolicy.errors import NvPolicyError
+from nvpolicy.pipeline import layout, render_environment
 
-from compiler.errors import NvPolicyError
-from compiler.pipeline import layout, render_environment
 from tests.conftest import write_tree
 from tests.crd_validator import crd_errors
 from tests.property_sources import projects

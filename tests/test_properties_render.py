@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nvpolicy.pipeline import layout, render_environment
 
-from compiler.pipeline import layout, render_environment
 from tests.conftest import run_nvpolicy, tree_bytes, write_tree
 from tests.crd_validator import crd_errors
 from tests.property_sources import TRICKY_TEXT, projects

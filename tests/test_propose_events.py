@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nvpolicy.errors import SourceError
+from nvpolicy.learn.events import parse_events, parse_since, port_spec
+from nvpolicy.learn.propose import ports_cover, propose
+from nvpolicy.pipeline import render_environment
 
-from compiler.errors import SourceError
-from compiler.learn.events import parse_events, parse_since, port_spec
-from compiler.learn.propose import ports_cover, propose
-from compiler.pipeline import render_environment
 from tests import propose_payloads as payloads
 from tests.conftest import REPO
 
@@ -93,7 +93,7 @@ def test_an_existing_binding_for_the_address_is_reused() -> None:
     environment, objects = _dev()
     from dataclasses import replace
 
-    from compiler.environment import PeerBinding
+    from nvpolicy.environment import PeerBinding
 
     bound = replace(environment, peers={**environment.peers,  # type: ignore[type-var]
                                         "payments": PeerBinding("payments", address="api.stripe.com")})
@@ -176,7 +176,7 @@ def test_a_new_peer_never_takes_the_name_of_another_binding() -> None:
     environment, objects = _dev()
     from dataclasses import replace
 
-    from compiler.environment import PeerBinding
+    from nvpolicy.environment import PeerBinding
 
     clash = replace(environment, peers={**environment.peers,  # type: ignore[type-var]
                                         "api-stripe-com": PeerBinding("api-stripe-com", service="stripe-proxy")})

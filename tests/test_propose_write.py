@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from compiler.source import load_file
+from nvpolicy.source import load_file
+
 from tests import propose_payloads as payloads
 from tests.conftest import run_nvpolicy, tree_bytes
 
@@ -112,9 +113,8 @@ def test_write_needs_an_environment(example_project: Path, tmp_path: Path) -> No
 
 def test_a_write_that_would_not_render_puts_every_file_back(example_project: Path) -> None:
     import pytest
-
-    from compiler.errors import NvPolicyError
-    from compiler.learn.propose_write import _write_checked
+    from nvpolicy.errors import NvPolicyError
+    from nvpolicy.learn.propose_write import _write_checked
 
     before = tree_bytes(example_project)
     broken = {"policies/orders.yaml": "apiVersion: neuvector.com/v1\nkind: NvSecurityRule\nmetadata: {name: x}\n",

@@ -53,7 +53,7 @@ def subcommand(line: str) -> str | None:
 
 
 def registered(name: str) -> bool:
-    return importlib.util.find_spec(f"compiler.commands.{name}") is not None
+    return importlib.util.find_spec(f"nvpolicy.commands.{name}") is not None
 
 
 CASES = [pytest.param(path, line, id=f"{path.name}:{line}")

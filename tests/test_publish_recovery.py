@@ -7,8 +7,8 @@ import signal
 from pathlib import Path
 
 import pytest
+from nvpolicy.publish.lock import publish_lock
 
-from compiler.publish.lock import publish_lock
 from tests.conftest import tree_bytes
 from tests.publish_helpers import commit_all, commit_count, git, head, init_repo, leftovers, publish
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from nvpolicy.pipeline import layout, render_environment
 
-from compiler.pipeline import layout, render_environment
 from tests.conftest import run_nvpolicy, tree_bytes
 from tests.publish_helpers import commit_all, commit_count, git, head, init_repo, leftovers, publish
 

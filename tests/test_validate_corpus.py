@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
+from nvpolicy.inputs import load_objects
+from nvpolicy.validate import validate_objects
 
-from compiler.inputs import load_objects
-from compiler.validate import validate_objects
 from tests.conftest import run_nvpolicy
 
 CORPUS = Path(__file__).parent / "validate_corpus"
@@ -25,7 +25,7 @@ def _expected(path: Path) -> str:
 
 
 def test_corpus_is_large_and_covers_every_import_check() -> None:
-    from compiler.rules import IMPORT_CHECKS, load_rules
+    from nvpolicy.rules import IMPORT_CHECKS, load_rules
 
     assert len(CASES) >= 30
     covered = {_expected(path) for path in CASES}

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from nvpolicy.inputs import load_objects
+from nvpolicy.validate import validate_objects
 
-from compiler.inputs import load_objects
-from compiler.validate import validate_objects
 from tests.conftest import EXAMPLES, run_nvpolicy
 
 # file -> the findings (rule, line, level) validate reports on it, alone.

@@ -6,9 +6,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from compiler.model import Marks, RenderedObject, SourceDocument
-from compiler.validate import validate_objects
+from nvpolicy.model import Marks, RenderedObject, SourceDocument
+from nvpolicy.validate import validate_objects
 
 _leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000),
                   st.sampled_from(["", "*", "=", "any", "tcp/1-0", "nodes", "nv.a.b", "address", "/x/", "N/A",

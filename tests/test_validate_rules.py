@@ -6,12 +6,11 @@ import re
 from types import ModuleType
 
 import pytest
-
-from compiler.environment import Environment
-from compiler.model import LEVELS, RenderedObject
-from compiler.rules import GUARDRAILS, IMPORT_CHECKS, RULE_MODULES, RuleContext, load_rules, process_path
-from compiler.rules import ports as ports_rule
-from compiler.source import load_text
+from nvpolicy.environment import Environment
+from nvpolicy.model import LEVELS, RenderedObject
+from nvpolicy.rules import GUARDRAILS, IMPORT_CHECKS, RULE_MODULES, RuleContext, load_rules, process_path
+from nvpolicy.rules import ports as ports_rule
+from nvpolicy.source import load_text
 
 # The environment the docstring examples are written for: a production env in namespace shop,
 # beside another environment whose namespace is dev.
@@ -79,7 +78,7 @@ def test_process_paths(path: str, ok: bool) -> None:
     ("udp/any", "any", None),
 ])
 def test_shadowed_rule_reads_ports_as_neuvector_does(deny: str, allow: str, message: str | None) -> None:
-    from compiler.rules import guard_shadowed_rule
+    from nvpolicy.rules import guard_shadowed_rule
 
     text = ("kind: NvSecurityRule\nmetadata: {name: nv.a.shop, namespace: shop}\nspec:\n"
             "  target: {selector: {name: nv.a.shop}}\n  egress:\n"
@@ -91,7 +90,7 @@ def test_shadowed_rule_reads_ports_as_neuvector_does(deny: str, allow: str, mess
 
 
 def test_shadowed_rule_sees_a_bare_port_duplicate() -> None:
-    from compiler.rules import guard_shadowed_rule
+    from nvpolicy.rules import guard_shadowed_rule
 
     text = ("kind: NvSecurityRule\nmetadata: {name: nv.a.shop, namespace: shop}\nspec:\n"
             "  target: {selector: {name: nv.a.shop}}\n  egress:\n"

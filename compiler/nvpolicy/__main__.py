@@ -1,0 +1,3 @@
+from nvpolicy.cli import main
+
+main()

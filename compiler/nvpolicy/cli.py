@@ -1,0 +1,112 @@
+"""The ``nvpolicy`` command: global options, command registration, and the one place errors are printed.
+
+Each command lives in ``compiler/nvpolicy/commands/<name>.py`` (found by discovery, so adding a command
+touches no other file) and registers itself on the app; heavy
+imports stay inside the command functions so ``nvpolicy render`` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from nvpolicy import __version__
+from nvpolicy.errors import NvPolicyError
+
+HELP = """\
+Compile one environment-neutral NeuVector policy source into validated CRs per environment.
+
+The project directory holds policies/ (the neutral source) and environments/<env>.yaml;
+it is the current directory unless -C names another.
+
+Examples:
+
+  nvpolicy render --env prod
+
+  nvpolicy -C ../policy-repo render --env dev --set namespace=feature-6293
+
+  nvpolicy validate rendered/prod
+"""
+
+app = typer.Typer(
+    name="nvpolicy",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nvpolicy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option("-C", "--directory", help="Run as if started in DIR (the project dir).", metavar="DIR"),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    project = (directory or Path(".")).expanduser()
+    if not project.is_dir():
+        raise NvPolicyError(f"-C {project}: no such directory")
+    ctx.obj = project.absolute()
+
+
+def project_dir(ctx: typer.Context) -> Path:
+    """The project directory chosen by -C (or the current directory)."""
+    root: Any = ctx.find_root().obj
+    return root if isinstance(root, Path) else Path(".").absolute()
+
+
+def _register_commands() -> None:
+    """Every module in nvpolicy/commands registers its command(s); ``ORDER`` sets the help order."""
+    from nvpolicy import commands
+
+    modules = [importlib.import_module(f"nvpolicy.commands.{info.name}")
+               for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: no traceback ever reaches a user."""
+    try:
+        app(args=argv, prog_name="nvpolicy")
+    except NvPolicyError as error:
+        typer.echo(error.format_message(), err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # a bug of ours: say so plainly, keep the trace for those who ask
+        if os.environ.get("NVPOLICY_DEBUG"):
+            raise
+        typer.echo(
+            f"internal error: {type(error).__name__}: {error}\n"
+            "  hint: this is a bug in nvpolicy; rerun with NVPOLICY_DEBUG=1 for the traceback and report it",
+            err=True,
+        )
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

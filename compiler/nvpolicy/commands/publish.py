@@ -1,0 +1,93 @@
+"""``nvpolicy publish``: render one environment and commit it into a directory of a deploy repo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ORDER = 50
+EXAMPLES = """\
+Examples:
+
+  nvpolicy publish --env prod --repo ../deploy
+
+  nvpolicy publish --env qa --repo ../deploy --dir clusters/eu/qa --push
+
+  nvpolicy publish --env prod --repo ../deploy --branch main --push upstream --message "Release 2026.11"
+"""
+
+
+def register(app: typer.Typer) -> None:
+    # `--push [REMOTE]`: typer has no option with an optional value, so REMOTE arrives as the one extra argument.
+    app.command(epilog=EXAMPLES, context_settings={"allow_extra_args": True})(publish)
+
+
+def publish(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment to render and publish.")],
+    repo: Annotated[Path, typer.Option("--repo", help="The deploy repo: a git work tree.", metavar="PATH")],
+    subdir: Annotated[
+        str | None, typer.Option("--dir", help="Directory in the deploy repo that publish owns (default: ENV).",
+                                 metavar="SUBDIR")
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Subject line of the commit (the body always says "
+                                 "env, source commit and changes).")
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="Branch to commit to; must be checked out (or the repo empty).",
+                                 metavar="NAME")
+    ] = None,
+    push: Annotated[bool, typer.Option("--push", help="Push the branch afterwards: --push [REMOTE] (default: "
+                                       "--remote, else origin).")] = False,
+    remote: Annotated[
+        str | None, typer.Option("--remote", help="The remote --push pushes to (same as --push REMOTE).",
+                                 metavar="REMOTE")
+    ] = None,
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Publish from a policy project with uncommitted changes.")
+    ] = False,
+    overrides: Annotated[
+        list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
+    ] = [],  # noqa: B006
+) -> None:
+    """Render ENV into PATH/SUBDIR of a deploy repo and commit it; no commit when nothing changed."""
+    from nvpolicy.cli import project_dir
+    from nvpolicy.publish.run import PublishRequest
+    from nvpolicy.publish.run import publish as run_publish
+
+    request = PublishRequest(project_dir(ctx), env, repo.expanduser(), subdir, message, branch,
+                             _push_remote(push, remote, ctx.args), allow_dirty, tuple(overrides))
+    result = run_publish(request)
+    for note in result.recovered:
+        typer.echo(f"note: {note}", err=True)
+    where = f"{repo}/{result.directory}/"
+    if result.commit is None:
+        typer.echo(f"{result.env}: no changes; {where} already matches, nothing committed")
+    else:
+        assert result.counts is not None
+        typer.echo(f"{result.env}: committed {result.commit} on {result.branch} in {repo} "
+                   f"({result.counts.summary()}) -> {where}")
+    if result.pushed:
+        typer.echo(f"{result.env}: {result.pushed}")
+
+
+def _push_remote(push: bool, remote: str | None, extra: list[str]) -> str | None:
+    """The remote to push to (None: no push) from `--push [REMOTE]` and `--remote REMOTE`."""
+    from nvpolicy.errors import NvPolicyError
+
+    if extra and not push:
+        raise NvPolicyError(f"unexpected argument {extra[0]!r}: publish takes options only",
+                            hint=f"to push to the remote {extra[0]}: --push {extra[0]}")
+    if len(extra) > 1:
+        raise NvPolicyError(f"--push takes one REMOTE, got {' '.join(extra)}", hint="e.g. --push origin")
+    named = extra[0] if extra else None
+    if named and remote and named != remote:
+        raise NvPolicyError(f"--push {named} and --remote {remote} name different remotes",
+                            hint="name the remote once: --push REMOTE")
+    if remote and not push:
+        raise NvPolicyError(f"--remote {remote} without --push: nothing would be pushed",
+                            hint=f"add --push (or write --push {remote})")
+    return (named or remote or "origin") if push else None

@@ -1,0 +1,305 @@
+"""The one YAML emitter, the output layout, and the atomic replacement of an output directory.
+
+Output is byte-deterministic: keys in a fixed order (Kubernetes' usual order for the
+envelope, NeuVector's field order for known fields, then alphabetical), no anchors, and
+any string a YAML 1.1 or 1.2 reader could take for something else is quoted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from nvpolicy.errors import OutputError
+from nvpolicy.model import CLUSTER_KINDS, ObjectId
+
+_Dumper: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+# Fields people look for first come first; anything not listed follows alphabetically.
+_KEY_ORDER = {
+    key: rank
+    for rank, key in enumerate(
+        [
+            "apiVersion", "kind", "metadata", "spec", "items",
+            "name", "namespace", "labels", "annotations",
+            "target", "policymode", "ingress", "egress", "process", "file",
+            "process_profile", "dlp", "waf", "response",
+            "action", "applications", "ports", "priority", "selector",
+            "comment", "criteria", "name_referral", "key", "op", "value",
+            "path", "allow_update", "behavior", "filter", "recursive", "app",
+            "baseline", "mode", "status", "settings",
+        ]
+    )
+}
+_LAST = len(_KEY_ORDER)
+
+# Plain scalars that some YAML reader (1.1 or 1.2, PyYAML, Go yaml.v2/v3, ruamel) reads as a
+# non-string. PyYAML's own resolver already quotes what it would misread; these cover the rest.
+_AMBIGUOUS = re.compile(
+    r"""^(?:
+        [yYnN]
+      | [-+]?0[oO][0-7_]+ | [-+]?0[bB][01_]+ | [-+]?0[xX][0-9a-fA-F_]+
+      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+      | [-+]?(?:[0-9][0-9_]*)?\.?[0-9_]+(?:[eE][-+]?[0-9]+)?
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | (?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|true|True|TRUE|false|False|FALSE|null|Null|NULL|~)
+      | = | <<
+    )$""",
+    re.VERBOSE,
+)
+
+
+_NUMBER_START = frozenset("+-.0123456789")
+
+
+def _key_rank(key: str) -> tuple[int, str]:
+    return (_KEY_ORDER.get(key, _LAST), key)
+
+
+def ordered(value: Any) -> Any:
+    """A copy with every mapping's keys in the emitter's fixed order."""
+    if isinstance(value, Mapping):
+        return {key: ordered(value[key]) for key in sorted(value, key=_key_rank)}
+    if isinstance(value, list):
+        return [ordered(item) for item in value]
+    return value
+
+
+class _Emitter(_Dumper):  # type: ignore[misc]
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _ambiguous(value: str) -> bool:
+    # Every alternative of _AMBIGUOUS is at most 5 characters long or starts with a sign, a digit
+    # or a dot; names, paths and selectors (nearly all output strings) skip the regex.
+    if len(value) > 5 and value[0] not in _NUMBER_START:
+        return False
+    return _AMBIGUOUS.match(value) is not None
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    if _ambiguous(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return dumper.represent_str(value)
+
+
+def _item_rank(item: tuple[str, Any]) -> tuple[int, str]:
+    return _KEY_ORDER.get(item[0], _LAST), item[0]
+
+
+def _represent_dict(dumper: Any, value: dict[str, Any]) -> Any:
+    # Ordering here, as pairs, spares dump_all a reordered copy of every document.
+    return dumper.represent_mapping("tag:yaml.org,2002:map", sorted(value.items(), key=_item_rank))
+
+
+_Emitter.add_representer(str, _represent_str)
+_Emitter.add_multi_representer(dict, _represent_dict)
+_Emitter.add_representer(dict, _represent_dict)
+
+
+def dump(value: Any) -> str:
+    """One YAML document; keys ordered, no anchors, unambiguous quoting."""
+    return dump_all([value])
+
+
+def dump_all(values: Iterable[Any]) -> str:
+    text: str = yaml.dump_all(
+        [value if isinstance(value, dict) else ordered(value) for value in values],
+        Dumper=_Emitter,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=2**31 - 1,
+        indent=2,
+        explicit_start=False,
+    )
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout
+
+
+_SAFE_NAME = re.compile(r"[^a-z0-9.-]+")
+
+
+def object_path(object_id: ObjectId) -> str:
+    """``<namespace>/<kind>-<name>.yaml``, or ``_cluster/…`` for cluster kinds.
+
+    Names are validated as DNS-1123 before anything is written; the sanitising here is a
+    second fence so no object can ever name a path outside the output directory.
+    """
+    kind = _safe(object_id.kind.lower())
+    name = _safe(object_id.name) or "unnamed"
+    cluster = object_id.kind in CLUSTER_KINDS or not object_id.namespace
+    folder = "_cluster" if cluster else (_safe(object_id.namespace) or "_namespace")
+    return f"{folder}/{kind}-{name}.yaml"
+
+
+def _safe(text: str) -> str:
+    cleaned = _SAFE_NAME.sub("-", text.lower()).strip(".-")
+    return cleaned.replace("..", "-")[:200]
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    path: str  # relative to the output directory, '/'-separated
+    text: str
+
+
+def kustomization(paths: Sequence[str]) -> OutputFile:
+    body = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(paths),
+    }
+    return OutputFile("kustomization.yaml", dump(body))
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic directory replacement
+
+
+STAGING_PREFIX = ".nvpolicy-staging-"
+RETIRED_PREFIX = ".nvpolicy-retired-"
+
+
+def replace_directory(target: Path, files: Sequence[OutputFile]) -> None:
+    """Make ``target`` hold exactly ``files``, all at once.
+
+    The new tree is written next to the target and swapped in with one atomic
+    ``renameat2(RENAME_EXCHANGE)`` (Linux); elsewhere two renames with a window of
+    milliseconds. A crash at any point leaves the old or the new complete tree; leftovers
+    of a killed run are removed by the next one.
+    """
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output directory {parent}: {exc.strerror or exc}") from None
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"output path {target} exists and is not a directory",
+                          hint="remove it or choose another --out")
+    clean_leftovers(parent, target.name)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-{os.getpid()}-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+    try:
+        root, folders = staging.resolve(), {staging.resolve()}
+        for number, output in enumerate(files, 1):
+            _write_file(root, output, folders)
+            _crash_point(f"file-{number}")
+        fsync_path(staging)
+        _crash_point("before-swap")
+        if target.exists():
+            _swap_in(staging, target)
+        else:
+            os.rename(staging, target)
+        _crash_point("after-swap")
+        fsync_path(parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# Test-only fault injection: the crash-safety tests kill a render at an exact step with
+# NVPOLICY_TEST_KILL_AT=<point> (file-<n>, before-swap, after-swap). Read here and nowhere else.
+_KILL_AT_VARIABLE = "NVPOLICY_TEST_KILL_AT"
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(_KILL_AT_VARIABLE) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:
+    """Write one file below ``root``, a fresh staging directory holding nothing but what we wrote.
+
+    Only directories are ever created there, never links, so a relative path without ``..``
+    cannot leave it; checking the text spares a ``resolve()`` (a syscall per component) per file.
+    """
+    relative = PurePosixPath(output.path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise OutputError(f"refusing to write {output.path!r}: it leaves the output directory")
+    destination = root.joinpath(*relative.parts)
+    if destination.parent not in folders:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(destination.parent)
+    with open(destination, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(output.text)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    if _exchange(staging, target):
+        return  # `staging` now holds the old tree; the caller removes it
+    retired = target.parent / f"{RETIRED_PREFIX}{target.name}-{os.getpid()}"
+    os.rename(target, retired)
+    os.rename(staging, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically exchange two paths with renameat2; False where the system cannot."""
+    import ctypes  # only needed when an output directory already exists
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return bool(result == 0)
+
+
+def clean_leftovers(parent: Path, name: str) -> None:
+    """Remove staging trees of killed runs, and restore a target lost between two renames."""
+    if not parent.is_dir():
+        return
+    target = parent / name
+    for entry in sorted(parent.iterdir()):
+        if entry.name.startswith(f"{RETIRED_PREFIX}{name}-"):
+            if not target.exists():
+                # Killed after moving the old tree aside but before moving the new one in.
+                with contextlib.suppress(OSError):
+                    os.rename(entry, target)
+                    continue
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f"{STAGING_PREFIX}{name}-") and _is_stale(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _is_stale(entry: Path) -> bool:
+    """A staging tree is stale once the process named in it is gone; a live run's tree is left be."""
+    pid_text = entry.name.rsplit("-", 2)[-2] if entry.name.count("-") >= 2 else ""
+    if not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return int(pid_text) == os.getpid()
+
+
+def fsync_path(path: Path) -> None:
+    """fsync a file or directory, best effort: a rename is durable only once its directory is synced."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

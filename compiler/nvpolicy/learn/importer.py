@@ -1,0 +1,108 @@
+"""An import as data: export → source objects per file, the source environment and a report."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nvpolicy.errors import SourceError
+from nvpolicy.learn.clean import clean_object
+from nvpolicy.learn.envfile import environment_data
+from nvpolicy.learn.exports import Export, resolve_referrals
+from nvpolicy.learn.lift import escape_all, lift_objects
+from nvpolicy.learn.ports import ObservedPorts
+from nvpolicy.learn.report import ImportReport
+from nvpolicy.learn.sidecars import split_sidecars
+
+
+@dataclass
+class ImportPlan:
+    files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # file name → source objects
+    environment: dict[str, Any] | None = None  # the source environment's data, when a namespace was lifted
+    report: ImportReport = field(default_factory=ImportReport)
+
+
+def plan_import(export: Export, namespace: str | None, observed: ObservedPorts | None = None,
+                split: bool = False, declared_containers: Mapping[str, str] | None = None) -> ImportPlan:
+    plan = ImportPlan()
+    report = plan.report
+    referred = resolve_referrals(export)
+    if namespace is not None:
+        _check_namespace(namespace, export)
+    if referred:
+        report.placeholders.append(f"name referrals resolved to criteria: {', '.join(referred)}")
+    if export.definitions:
+        report.skipped.append(f"{len(export.definitions)} NvGroupDefinition(s): their criteria are in the "
+                              "selectors that refer to them")
+    lifted = lift_objects([item.data for item in export.rules], namespace, observed, report=report)
+    stems: dict[str, str] = {}  # file stem → the target group it belongs to
+    for obj in lifted.objects:
+        data = obj.data
+        extra: list[dict[str, Any]] = []
+        if split and obj.service is not None:
+            data, extra, lines = split_sidecars(data, obj.service, declared_containers)
+            report.sidecars.extend(lines)
+        target = repr(((data.get("spec") or {}).get("target") or {}).get("selector"))
+        stem = _free_stem(obj.group, target, stems)
+        plan.files.setdefault(f"{stem}.yaml", []).extend([data, *extra])
+    for item in export.others:
+        data = escape_all(clean_object(item.data))
+        name = str(data["metadata"]["name"])
+        kind = str(data["kind"]).removeprefix("Nv").lower()
+        plan.files.setdefault(f"{kind}-{_stem(name)}.yaml", []).append(data)
+        report.imported.append(f"{data['kind']} {name}")
+        report.literal.append(f"{data['kind']} {name}: imported as it is")
+    if namespace is not None:
+        plan.environment = environment_data(namespace, lifted.policy_mode, lifted.bindings)
+        report.peers.update({name: dict(binding) for name, binding in lifted.bindings.items()})
+    return plan
+
+
+def _check_namespace(namespace: str, export: Export) -> None:
+    """A namespace the export never names would lift nothing and write an environment that does not
+    reproduce the export: almost always a typo, so it is refused rather than imported literally."""
+    seen = set(_namespaces(item.data for item in export.rules))
+    if namespace in seen:
+        return
+    close = difflib.get_close_matches(namespace, sorted(seen), n=1)
+    listed = ", ".join(sorted(seen)) or "none"
+    hint = (f"did you mean --namespace {close[0]}? " if close else "") + f"namespaces in the export: {listed}"
+    if not close:
+        hint += "; without --namespace the objects are imported literally"
+    raise SourceError(f"--namespace {namespace}: the export has no object or group in that namespace", hint=hint)
+
+
+def _namespaces(objects: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """Where NeuVector puts a namespace: metadata.namespace and domain/namespace criteria of selectors."""
+    for obj in objects:
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        if isinstance(namespace, str) and namespace:
+            yield namespace
+        spec = obj.get("spec") or {}
+        selectors = [(spec.get("target") or {}).get("selector")]
+        selectors += [rule.get("selector") for direction in ("ingress", "egress")
+                      for rule in spec.get(direction) or [] if isinstance(rule, dict)]
+        for selector in selectors:
+            criteria = selector.get("criteria") if isinstance(selector, dict) else None
+            for criterion in criteria if isinstance(criteria, list) else []:
+                if isinstance(criterion, dict) and criterion.get("key") in ("domain", "namespace") \
+                        and isinstance(criterion.get("value"), str):
+                    yield criterion["value"]
+
+
+def _stem(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip(".-") or "policy"
+
+
+def _free_stem(group: str, target: str, stems: dict[str, str]) -> str:
+    """Objects of one target share a file; two targets with one short name get distinct files."""
+    base = _stem(group)
+    stem, counter = base, 2
+    while stems.get(stem, target) != target:
+        stem = f"{base}-{counter}"
+        counter += 1
+    stems[stem] = target
+    return stem

@@ -1,0 +1,156 @@
+"""``propose --write``: apply proposals to policies/ and bind new peers in the environment file.
+
+The import feature's merge does the editing (``merge.merge_into_text``, ``envfile.merge_environment_text``),
+so the same rules hold: comments and hand edits are kept, a rule already present is not added twice,
+and a differing rule is a conflict that keeps the existing text. Everything is computed first; the
+environment is then rendered from the written files, and on failure every file is put back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nvpolicy.environment import ENVIRONMENTS_DIR, Environment
+from nvpolicy.errors import NvPolicyError, OutputError
+from nvpolicy.learn.propose import Proposal
+from nvpolicy.model import API_VERSION, RenderedObject
+from nvpolicy.pipeline import POLICIES_DIR
+
+
+@dataclass
+class WriteResult:
+    changed: list[str] = field(default_factory=list)  # project-relative files
+    conflicts: list[str] = field(default_factory=list)
+    unbound_elsewhere: list[str] = field(default_factory=list)  # "peer: env, env" that other envs must bind
+
+
+def write_proposals(project: Path, environment: Environment, rendered: Sequence[RenderedObject],
+                    proposals: Sequence[Proposal], overrides: Sequence[str] = ()) -> WriteResult:
+    from nvpolicy.learn.envfile import merge_environment_text
+    from nvpolicy.learn.merge import merge_into_text
+
+    result = WriteResult()
+    existing = _existing_policies(rendered)
+    texts: dict[str, str] = {}
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for target, items in _by_target(proposals).items():
+        found = existing.get(target)
+        if found is not None:
+            file, kind, name = found
+            obj: dict[str, Any] = {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": {}}
+        else:
+            file = f"{POLICIES_DIR}/{target}.yaml"
+            obj = _new_policy(target)
+        for proposal in items:
+            obj["spec"].setdefault(proposal.section, []).append(dict(proposal.rule))
+        by_file.setdefault(file, []).append(obj)
+    for file, objects in sorted(by_file.items()):
+        path = project / file
+        if path.exists():
+            merged, _ = merge_into_text(path.read_text(encoding="utf-8"), file, objects)
+            result.conflicts.extend(merged.conflicts)
+            if merged.changed:
+                texts[file] = merged.text
+        else:
+            from nvpolicy.emit import dump_all
+
+            texts[file] = "# Written by nvpolicy propose --write; review before merging.\n" + dump_all(objects)
+    bindings = {}
+    for proposal in proposals:
+        binding = proposal.binding()
+        if binding is not None and binding[0] not in environment.peers:
+            bindings[binding[0]] = binding[1]
+    if bindings:
+        env_file = f"{ENVIRONMENTS_DIR}/{environment.name}.yaml"
+        merged_env = merge_environment_text((project / env_file).read_text(encoding="utf-8"), env_file,
+                                            {"peers": bindings})
+        result.conflicts.extend(merged_env.conflicts)
+        if merged_env.added:
+            texts[env_file] = merged_env.text
+        result.unbound_elsewhere = _unbound_elsewhere(project, environment.name, sorted(bindings))
+    _write_checked(project, environment.name, overrides, texts)
+    result.changed = sorted(texts)
+    return result
+
+
+def _by_target(proposals: Sequence[Proposal]) -> dict[str, list[Proposal]]:
+    grouped: dict[str, list[Proposal]] = {}
+    for proposal in proposals:
+        grouped.setdefault(proposal.target, []).append(proposal)
+    return grouped
+
+
+def _existing_policies(rendered: Sequence[RenderedObject]) -> dict[str, tuple[str, str, str]]:
+    """service → (source file, kind, source text of metadata.name) of the policy targeting ``nv.<svc>.<ns>``."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for obj in rendered:
+        if obj.id.kind not in ("NvSecurityRule", "NvClusterSecurityRule"):
+            continue
+        name = str(obj.data.get("spec", {}).get("target", {}).get("selector", {}).get("name", ""))
+        parts = name.split(".")
+        source_name = (obj.source.data.get("metadata") or {}).get("name")
+        if len(parts) == 3 and parts[0] == "nv" and isinstance(source_name, str):
+            found.setdefault(parts[1], (obj.source.file, obj.id.kind, source_name))
+    return found
+
+
+def _new_policy(service: str) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "NvSecurityRule",
+        "metadata": {"name": f"nv.{service}.{{{{ namespace }}}}", "namespace": "{{ namespace }}"},
+        "spec": {"target": {"policymode": "{{ policy_mode }}", "selector": f"{{{{ service('{service}') }}}}"}},
+    }
+
+
+def _unbound_elsewhere(project: Path, env: str, peers: Sequence[str]) -> list[str]:
+    """Other environments that do not bind a new peer yet: they will not render until someone does."""
+    from nvpolicy.environment import environment_names, load_environment
+
+    missing: dict[str, list[str]] = {}
+    for name in environment_names(project):
+        if name == env:
+            continue
+        try:
+            other = load_environment(project, name)
+        except NvPolicyError:
+            continue
+        for peer in peers:
+            if peer not in other.peers:
+                missing.setdefault(peer, []).append(name)
+    return [f"{peer}: {', '.join(names)}" for peer, names in sorted(missing.items())]
+
+
+def _write_checked(project: Path, env: str, overrides: Sequence[str], texts: dict[str, str]) -> None:
+    """Write every file, render the environment from them, and put everything back if that fails."""
+    from nvpolicy.pipeline import render_environment
+
+    originals = {file: (project / file).read_bytes() if (project / file).exists() else None for file in texts}
+    try:
+        for file, text in texts.items():
+            _replace(project / file, text)
+        render_environment(project, env, overrides)
+    except BaseException as error:
+        for file, data in originals.items():
+            if data is None:
+                (project / file).unlink(missing_ok=True)
+            else:
+                (project / file).write_bytes(data)
+        if isinstance(error, NvPolicyError) and not isinstance(error, OutputError):
+            raise NvPolicyError(f"with the proposals written, environment {env!r} would not render, so nothing "
+                                f"was written:\n{error.format_message()}") from None
+        raise
+
+
+def _replace(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.nvpolicy-tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None

@@ -1,0 +1,92 @@
+"""Splitting sidecar processes out of the application's group.
+
+NeuVector learns per pod group, so an Istio or Linkerd sidecar's processes (envoy, pilot-agent,
+linkerd2-proxy, …) land in the application's process profile. Moved into a custom group per
+sidecar container (criteria: the service, the container name, the namespace), the application
+group no longer allows the proxy's processes and the proxy group not the application's.
+``pause`` belongs to the pod and stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nvpolicy.errors import SourceError
+from nvpolicy.model import Location
+
+# Process name → the container it runs in, for the sidecars nvpolicy knows.
+KNOWN_SIDECARS: Mapping[str, str] = {
+    "envoy": "istio-proxy",
+    "pilot-agent": "istio-proxy",
+    "istio-proxy": "istio-proxy",
+    "linkerd2-proxy": "linkerd-proxy",
+    "linkerd-proxy": "linkerd-proxy",
+    "linkerd2-proxy-identity": "linkerd-proxy",
+    "consul-dataplane": "consul-dataplane",
+    "daprd": "daprd",
+    "cloud-sql-proxy": "cloud-sql-proxy",
+}
+POD_PROCESSES = frozenset({"pause"})
+
+
+def read_container_map(data: Any, name: str) -> dict[str, str]:
+    """``containers: {<container>: [process names]}`` → process name → container."""
+    containers = data.get("containers") if isinstance(data, Mapping) else None
+    if not isinstance(containers, Mapping):
+        raise SourceError("expected 'containers: {<container>: [process names]}'", location=Location(name))
+    mapping: dict[str, str] = {}
+    for container, processes in containers.items():
+        if not isinstance(processes, list) or not all(isinstance(p, str) for p in processes):
+            raise SourceError(f"containers.{container} must be a list of process names", location=Location(name))
+        for process in processes:
+            mapping[process] = str(container)
+    return mapping
+
+
+def split_sidecars(obj: dict[str, Any], service: str, declared: Mapping[str, str] | None = None,
+                   namespace: str = "{{ namespace }}") -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """The application object without sidecar process rules, one object per sidecar container, and
+    one report line per container. Declared mappings win over the built-in list."""
+    known = {**KNOWN_SIDECARS, **(declared or {})}
+    spec = obj.get("spec") or {}
+    keep: list[dict[str, Any]] = []
+    moved: dict[str, list[dict[str, Any]]] = {}
+    for rule in spec.get("process") or []:
+        container = known.get(str(rule.get("name")))
+        if container is None or rule.get("name") in POD_PROCESSES:
+            keep.append(rule)
+        else:
+            moved.setdefault(container, []).append(rule)
+    if not moved:
+        return obj, [], []
+    if keep:
+        spec["process"] = keep
+    else:
+        spec.pop("process", None)
+    sidecars = [sidecar_object(service, container, rules, namespace) for container, rules in sorted(moved.items())]
+    lines = [f"{service}: {', '.join(str(r.get('name')) for r in rules)} -> container {container}"
+             for container, rules in sorted(moved.items())]
+    return obj, sidecars, lines
+
+
+def sidecar_group(service: str, container: str, namespace: str) -> dict[str, Any]:
+    """A custom group for one container of a service's pods (no reserved prefix, so no policy mode)."""
+    return {
+        "name": f"sidecar.{container}.{service}.{namespace}",
+        "criteria": [
+            {"key": "service", "op": "=", "value": f"{service}.{namespace}"},
+            {"key": "container", "op": "=", "value": container},
+            {"key": "domain", "op": "=", "value": namespace},
+        ],
+    }
+
+
+def sidecar_object(service: str, container: str, rules: Sequence[dict[str, Any]], namespace: str) -> dict[str, Any]:
+    group = sidecar_group(service, container, namespace)
+    return {
+        "apiVersion": "neuvector.com/v1",
+        "kind": "NvSecurityRule",
+        "metadata": {"name": group["name"], "namespace": namespace},
+        "spec": {"target": {"selector": group}, "process": list(rules)},
+    }

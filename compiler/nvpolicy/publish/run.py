@@ -1,0 +1,184 @@
+"""The order of a publish: check the source, render, lock, recover, check the target, stage, commit, push."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from nvpolicy.errors import NvPolicyError
+from nvpolicy.pipeline import layout, load_policies, render_environment
+from nvpolicy.publish.errors import DeployRepoError, DirtySourceError, PushRejectedError
+from nvpolicy.publish.git import Git
+from nvpolicy.publish.lock import publish_lock
+from nvpolicy.publish.message import Counts, Source, commit_message, count_objects, widening_count
+from nvpolicy.publish.transaction import JOURNAL, commit, recover, stage
+from nvpolicy.source import load_text
+
+LOCK = "nvpolicy-publish.lock"
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    project: Path
+    env: str
+    repo: Path
+    subdir: str | None = None
+    message: str | None = None
+    branch: str | None = None
+    push: str | None = None  # the remote to push to, None for no push
+    allow_dirty: bool = False
+    overrides: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    env: str
+    directory: str  # SUBDIR relative to the deploy repo's top level
+    branch: str
+    commit: str | None  # short sha; None when nothing changed
+    counts: Counts | None
+    source: Source
+    recovered: list[str] = field(default_factory=list)
+    pushed: str | None = None  # git's summary of the push
+
+
+def publish(request: PublishRequest) -> PublishResult:
+    subdir = _check_subdir(request.subdir if request.subdir is not None else request.env)
+    deploy = Git(request.repo)
+    if not deploy.is_work_tree():
+        raise DeployRepoError(f"--repo {request.repo} is not a git work tree",
+                              hint=f"clone the deploy repo there, or create one: git init {request.repo}")
+    source = _source(request.project, request.allow_dirty)
+    rendered = render_environment(request.project, request.env, request.overrides, load_policies(request.project))
+    files = layout(rendered.objects, "crds")
+    target, pathspec = _target(deploy, request.repo, subdir)
+
+    recovered: list[str] = []
+    with publish_lock(deploy.git_path(LOCK)) as lock:
+        if lock.stale_holder:
+            recovered.append(f"took over the lock left by a killed publish ({lock.stale_holder})")
+        journal = deploy.git_path(JOURNAL)
+        outcome = recover(deploy, journal, target.parent)
+        if outcome:
+            recovered.append(outcome)
+        branch = _check_repo_state(deploy, request.repo, pathspec, request.branch)
+        staged = stage(target, files)
+        if staged.unchanged:
+            shutil.rmtree(staged.directory, ignore_errors=True)
+            sha, counts = None, None
+        else:
+            try:
+                added, changed, removed = count_objects(staged.old_owned, staged.new_owned)
+                widening = widening_count(_parse(staged.old_owned), [obj.data for obj in rendered.objects])
+                counts = Counts(added, changed, removed, widening)
+                message = commit_message(request.env, source, counts, request.message, request.overrides)
+            except BaseException:
+                shutil.rmtree(staged.directory, ignore_errors=True)
+                raise
+            sha = deploy.short(commit(deploy, journal, target, pathspec, staged, message))
+        pushed = _push(deploy, request.push, branch, sha) if request.push else None
+    return PublishResult(request.env, pathspec, branch, sha, counts, source, recovered, pushed)
+
+
+def _check_subdir(subdir: str) -> str:
+    pure = PurePosixPath(subdir.replace("\\", "/"))
+    if not subdir.strip() or pure.is_absolute() or ".." in pure.parts or not pure.parts or pure.parts == (".",):
+        raise DeployRepoError(f"--dir {subdir!r} must name a subdirectory of the deploy repo",
+                              hint="e.g. --dir prod or --dir clusters/eu/prod")
+    if ".git" in pure.parts or any(part.startswith(".nvpolicy-publish.") for part in pure.parts):
+        raise DeployRepoError(f"--dir {subdir!r} names a directory git or nvpolicy keep for themselves",
+                              hint="choose another --dir")
+    return pure.as_posix()
+
+
+def _target(deploy: Git, repo: Path, subdir: str) -> tuple[Path, str]:
+    top = deploy.top_level().resolve()
+    target = repo.resolve() / subdir
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise DeployRepoError(f"{target} exists and is not a plain directory",
+                              hint="publish owns a real directory; choose another --dir")
+    real = target.parent.resolve() / target.name
+    if not real.is_relative_to(top) or real == top:
+        raise DeployRepoError(f"--dir {subdir} leaves the deploy repo {top}",
+                              hint="a symlink on the way points elsewhere; publish writes only inside the repo")
+    return real, real.relative_to(top).as_posix()
+
+
+def _source(project: Path, allow_dirty: bool) -> Source:
+    git = Git(project)
+    in_git = git.is_work_tree()
+    head = git.head() if in_git else None
+    changes = git.status() if in_git else []
+    source = Source(git.short(head) if head else None, not in_git or head is None or bool(changes))
+    if source.dirty and not allow_dirty:
+        hint = "commit first, or pass --allow-dirty (the commit message then says dirty)"
+        why, shown = "has uncommitted changes", ""
+        if not in_git:
+            why = "is not in a git repository"
+        elif head is None:
+            why = "has no commit yet"
+        else:
+            # Say which files: a forgotten `rendered/` or `.venv/` is the usual surprise.
+            shown = ":\n    " + "\n    ".join(changes[:5]) + ("\n    …" if len(changes) > 5 else "")
+            hint += "; generated output (rendered/, reports/, .venv/) belongs in .gitignore"
+        raise DirtySourceError(f"the policy project {project} {why}, so the commit could not name its source{shown}",
+                               hint=hint)
+    return source
+
+
+def _check_repo_state(deploy: Git, repo: Path, pathspec: str, wanted: str | None) -> str:
+    operation = deploy.in_progress()
+    if operation:
+        raise DeployRepoError(f"the deploy repo {repo} has {operation} in progress",
+                              hint=f"finish or abort it first (git -C {repo} status says how)")
+    branch = deploy.branch()
+    if branch is None:
+        raise DeployRepoError(f"the deploy repo {repo} has a detached HEAD",
+                              hint=f"check out the branch to publish to: git -C {repo} switch <branch>")
+    if wanted and wanted != branch:
+        if deploy.head() is not None:
+            raise DeployRepoError(f"the deploy repo {repo} has branch {branch} checked out, not {wanted}",
+                                  hint=f"git -C {repo} switch {wanted} (publish never switches branches: "
+                                       "that would touch files outside its directory)")
+        deploy.set_unborn_branch(wanted)  # an empty repo: the first commit starts the branch
+        branch = wanted
+    changes = deploy.status([pathspec])
+    if changes:
+        shown = "\n    ".join(changes[:5]) + ("\n    …" if len(changes) > 5 else "")
+        raise DeployRepoError(f"the deploy repo has uncommitted changes under {pathspec}/:\n    {shown}",
+                              hint=f"commit, stash or discard them first (git -C {repo} status -- {pathspec})")
+    return branch
+
+
+def _parse(files: Mapping[str, bytes]) -> list[Mapping[str, Any]]:
+    objects: list[Mapping[str, Any]] = []
+    for path, data in sorted(files.items()):
+        if path == "kustomization.yaml" or not path.endswith(".yaml"):
+            continue
+        try:
+            objects.extend(doc.data for doc in load_text(data.decode("utf-8"), path) if isinstance(doc.data, dict))
+        except (NvPolicyError, UnicodeDecodeError):
+            continue  # an unreadable old file only costs the widening count, never the publish
+    return objects
+
+
+def _push(deploy: Git, remote: str, branch: str, sha: str | None) -> str:
+    if remote not in deploy.remotes():
+        raise PushRejectedError(f"the deploy repo has no remote named {remote!r}"
+                                + (f"; {sha} is committed locally" if sha else ""),
+                                hint="add it with git remote add, or name another: --push REMOTE")
+    result = deploy.push(remote, branch)
+    if result.returncode == 0:
+        return "up to date" if "[up to date]" in result.stdout else f"pushed {branch} to {remote}"
+    detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
+    text = " ".join(line.strip() for line in detail if line.strip())
+    kept = f"; {sha} stays committed locally" if sha else ""
+    if "rejected" in text or "non-fast-forward" in text or "fetch first" in text:
+        raise PushRejectedError(
+            f"the push of {branch} to {remote} was rejected: the remote has commits this repo lacks{kept}",
+            hint=f"git -C {deploy.path} pull --rebase {remote} {branch}, then publish again with --push")
+    raise PushRejectedError(f"the push of {branch} to {remote} failed{kept}: {text}",
+                            hint="check the remote's URL and your access, then publish again with --push")

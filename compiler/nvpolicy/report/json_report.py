@@ -1,0 +1,29 @@
+"""One JSON document: every finding with its location and object, plus counts per level."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from nvpolicy.model import Finding, format_path
+from nvpolicy.report import RuleInfo, summary
+
+
+class Reporter:
+    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str:
+        items = [
+            {
+                "file": f.location.file,
+                "line": f.location.line,
+                "column": f.location.column,
+                "level": f.level,
+                "rule": f.rule,
+                "message": f.message,
+                "hint": f.hint,
+                "object": None if f.object_id is None else
+                {"kind": f.object_id.kind, "namespace": f.object_id.namespace, "name": f.object_id.name},
+                "path": format_path(f.path) if f.path else None,
+            }
+            for f in sorted(findings)
+        ]
+        return json.dumps({"findings": items, "summary": summary(findings)}, indent=2) + "\n"

@@ -1,0 +1,114 @@
+"""The controller's import checks and the environment guardrails, one module per rule.
+
+A rule module defines ``ID`` (kebab-case), ``LEVEL`` (its default: error, warning or info),
+``DESCRIPTION`` (one line, used as SARIF help text) and ``check(objects, context)`` yielding
+:class:`Hit` values; its docstring carries a PASS and a FAIL example. Adding a rule is adding
+a module and naming it in ``IMPORT_CHECKS`` or ``GUARDRAILS``. A rule that compares objects
+with each other sets ``CROSS_OBJECT = True``; the others also run, best effort, on objects that
+failed the schema so that their more specific finding replaces the schema's. Modules whose name
+starts with ``_`` are helpers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import Any, Protocol
+
+from nvpolicy.model import Finding, Path, RenderedObject
+from nvpolicy.rules._walk import Walk
+
+# Import checks: what NeuVector's controller rejects. `render` refuses output that fails any of them.
+IMPORT_CHECKS: tuple[str, ...] = (
+    "metadata_name",
+    "group_name",
+    "reserved_group",
+    "learned_group",
+    "target_domain",
+    "criteria_op",
+    "criteria_wildcard",
+    "address_criteria",
+    "address_dlp_waf",
+    "ports",
+    "applications",
+    "rule_names",
+    "priority",
+    "process_path",
+    "process_deny_all",
+    "file_nodes",
+    "nodes_baseline",
+    "policy_mode",
+    "group_definition",
+    "name_referral",
+    "group_consistency",
+    "duplicate_object",
+)
+# Environment guardrails: only `lint` runs them, configured per environment (`lint:` in the env file).
+GUARDRAILS: tuple[str, ...] = (
+    "guard_policy_mode",
+    "guard_any_ports",
+    "guard_leak",
+    "guard_namespace",
+    "guard_sidecar",
+    "guard_shadowed_rule",
+    "guard_shell_tools",
+    "guard_mode_contention",
+)
+RULE_MODULES: tuple[str, ...] = IMPORT_CHECKS + GUARDRAILS
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule reports; the runner adds the level and turns the path into a source location."""
+
+    obj: RenderedObject
+    path: Path
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may know beyond the objects: the rule's options and, for lint, the environment."""
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    environment: Any = None
+    walk: Walk | None = None  # the run's walks over the objects, shared by its rules
+
+
+class RuleModule(Protocol):
+    ID: str
+    LEVEL: str
+    DESCRIPTION: str
+
+    def check(self, objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]: ...
+
+
+@cache
+def load_rules(names: tuple[str, ...] = RULE_MODULES) -> tuple[ModuleType, ...]:
+    return tuple(importlib.import_module(f"nvpolicy.rules.{name}") for name in names)
+
+
+def run_rules(
+    objects: Sequence[RenderedObject],
+    rules: Iterable[ModuleType],
+    *,
+    levels: Mapping[str, str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    environment: Any = None,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    walk = Walk(objects)
+    for rule in rules:
+        level = (levels or {}).get(rule.ID, rule.LEVEL)
+        if level == "off":
+            continue
+        context = RuleContext((options or {}).get(rule.ID, {}), environment, walk)
+        for hit in rule.check(objects, context):
+            findings.append(
+                Finding(hit.obj.locate(hit.path), level, hit.message, rule.ID, hit.obj.id, hit.path, hit.hint)
+            )
+    return findings

@@ -1,0 +1,51 @@
+"""sidecar-process: service-mesh and infrastructure binaries allowed inside an application group.
+
+A group learned with a sidecar injected allows envoy/pilot-agent/linkerd2-proxy as if they
+were the application; the allowance belongs to the mesh's own policy. ``options: {binaries: [..]}``
+adds names.
+
+PASS::
+
+    kind: NvSecurityRule
+    metadata: {name: nv.orders.shop, namespace: shop}
+    spec:
+      target: {selector: {name: nv.orders.shop}}
+      process: [{name: java, action: allow, path: /usr/bin/java}]
+
+FAIL::
+
+    kind: NvSecurityRule
+    metadata: {name: nv.orders.shop, namespace: shop}
+    spec:
+      target: {selector: {name: nv.orders.shop}}
+      process: [{name: envoy, action: allow, path: /usr/local/bin/envoy}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from nvpolicy.model import RenderedObject
+from nvpolicy.rules import Hit, RuleContext
+from nvpolicy.rules._walk import RESERVED_GROUPS, allowed_binary, items, target
+
+ID = "sidecar-process"
+LEVEL = "warning"
+DESCRIPTION = ("Sidecar/infrastructure binaries (envoy, pilot-agent, istio-proxy, linkerd2-proxy, …) allowed in an "
+               "application group.")
+BINARIES = frozenset({"envoy", "pilot-agent", "istio-proxy", "linkerd2-proxy", "linkerd-proxy", "linkerd-await",
+                      "consul-dataplane", "cilium-envoy", "vault-agent", "dapr", "daprd", "otelcol",
+                      "otel-collector", "fluent-bit", "aws-appmesh-envoy"})
+
+
+def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
+    binaries = BINARIES | {str(b) for b in context.options.get("binaries") or []}
+    for obj in objects:
+        selector = target(obj)
+        if selector is None or selector.name in RESERVED_GROUPS:
+            continue
+        for path, rule in items(obj, "process"):
+            binary = allowed_binary(rule, binaries)
+            if binary is not None:
+                yield Hit(obj, path, f"sidecar/infrastructure process {binary!r} is allowed in application group "
+                          f"{selector.name!r}", "allow mesh processes in the mesh's own policy, not the application's")

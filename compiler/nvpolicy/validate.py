@@ -1,0 +1,158 @@
+"""Offline validation of NeuVector objects: the strict JSON Schemas, then the controller's import checks."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from nvpolicy.model import API_VERSION, KINDS, Finding, RenderedObject
+
+SCHEMA_RULE = "schema"
+
+
+def schema_file(kind: str) -> str:
+    return f"{kind.lower()}.schema.json"
+
+
+def schema_findings(obj: RenderedObject) -> list[Finding]:
+    """The schema's findings for one object, pointing at the source: the most relevant error per place.
+
+    Every wrong place is reported at once, so that fixing a file takes one run, not one run per mistake.
+    """
+    from jsonschema.exceptions import best_match
+
+    from nvpolicy.schema_registry import validator
+
+    data = obj.data
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        return [_kind_finding(obj, kind)]
+    if data.get("apiVersion") != API_VERSION:
+        return [Finding(obj.locate(("apiVersion",)), "error",
+                        f"apiVersion is {data.get('apiVersion')!r}, expected {API_VERSION!r}", SCHEMA_RULE, obj.id,
+                        ("apiVersion",), f"set apiVersion: {API_VERSION}")]
+    by_place: dict[tuple[Any, ...], list[Any]] = {}
+    for error in validator(schema_file(kind)).iter_errors(data):
+        by_place.setdefault(tuple(error.absolute_path), []).append(error)
+    findings = []
+    for path, errors in sorted(by_place.items(), key=lambda item: [str(part) for part in item[0]]):
+        error = best_match(errors)
+        findings.append(Finding(obj.locate(path), "error", describe_schema_error(error, kind), SCHEMA_RULE, obj.id,
+                                path, _schema_hint(error, kind, path)))
+    return findings
+
+
+def validate_objects(objects: Sequence[RenderedObject]) -> list[Finding]:
+    """Schema findings for every object, then the import checks across all of them.
+
+    For an object that fails the schema, a per-object rule that reports the same place replaces
+    the schema's generic finding with its specific one (``ports 'tcp/9-1' are invalid: …`` rather
+    than "not a valid ports value").
+    """
+    from nvpolicy.rules import IMPORT_CHECKS, load_rules, run_rules
+
+    rules = load_rules(IMPORT_CHECKS)
+    per_object = tuple(rule for rule in rules if not getattr(rule, "CROSS_OBJECT", False))
+    findings: list[Finding] = []
+    valid: list[RenderedObject] = []
+    for obj in objects:
+        problems = schema_findings(obj)
+        if problems:
+            findings.extend(_refine(obj, problems, per_object))
+        else:
+            valid.append(obj)
+    findings.extend(run_rules(valid, rules))
+    return findings
+
+
+def _refine(obj: RenderedObject, problems: list[Finding], rules: Sequence[Any]) -> list[Finding]:
+    """The schema's findings, each replaced by a rule's finding about the same place if there is one.
+
+    A rule and the schema objecting to the same value (one path is a prefix of the other) is one
+    problem, told by the rule, which says more. The rules' other findings on a malformed object are
+    left out: they are often consequences of the malformed value (a bad namespace, then every
+    criterion naming it), and they come up once the schema's findings are fixed.
+    """
+    from nvpolicy.rules import run_rules
+
+    if problems[0].rule != SCHEMA_RULE or not isinstance(obj.data.get("kind"), str) or obj.data["kind"] not in KINDS:
+        return problems
+    try:
+        specific = run_rules([obj], rules)
+    except (TypeError, AttributeError, KeyError, ValueError):  # rules assume the schema's shape; best effort only
+        return problems
+    refined: list[Finding] = []
+    for problem in problems:
+        where = problem.path
+        matching = [f for f in specific if len(f.path) >= 2 and _related(where, f.path)]
+        refined.extend(f for f in matching or [problem] if f not in refined)
+    return refined
+
+
+def _related(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
+    size = min(len(one), len(other))
+    return one[:size] == other[:size]
+
+
+def _kind_finding(obj: RenderedObject, kind: Any) -> Finding:
+    known = sorted(KINDS)
+    close = difflib.get_close_matches(str(kind), known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"NeuVector kinds: {', '.join(known)}"
+    what = "has no 'kind'" if kind is None else f"kind {kind!r} is not a NeuVector custom resource"
+    return Finding(obj.locate(("kind",)), "error", what, SCHEMA_RULE, obj.id, ("kind",), hint)
+
+
+def describe_schema_error(error: Any, kind: str) -> str:
+    validator = error.validator
+    if validator == "additionalProperties":
+        extra = [key for key in error.instance if key not in error.schema.get("properties", {})]
+        names = ", ".join(repr(key) for key in extra)
+        return f"unknown field {names} for {kind}: the API server would drop it silently"
+    if validator == "required":
+        return str(error.message).replace("is a required property", "is required")
+    if validator == "enum":
+        allowed = ", ".join(str(value) for value in error.validator_value)
+        return f"{error.instance!r} is not one of: {allowed}"
+    if validator == "pattern":
+        field = next((part for part in reversed(error.absolute_path) if isinstance(part, str)), "value")
+        return f"{error.instance!r} is not a valid {field} value"
+    if validator == "type":
+        kind = _json_type(error.instance)
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{_show(error.instance)} is {article} {kind}, expected {error.validator_value}"
+    if validator in ("oneOf", "anyOf") and error.context:
+        deepest = max(error.context, key=lambda sub: len(sub.absolute_path))
+        return describe_schema_error(deepest, kind)
+    if validator == "not" and isinstance(error.instance, dict):
+        return f"{_show(error.instance)} is not allowed here"
+    return str(error.message)
+
+
+def _schema_hint(error: Any, kind: str, path: tuple[Any, ...]) -> str | None:
+    field = path[-1] if path else None
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = [key for key in error.instance if key not in allowed]
+        close = difflib.get_close_matches(str(extra[0]), allowed, n=1) if extra else []
+        return f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(allowed)}"
+    if field == "ports":
+        return "ports are like 'any', 'tcp/5432', 'udp/53', '8000-8080' or 'tcp/80, tcp/443'"
+    if field == "applications" or (len(path) >= 2 and path[-2] == "applications"):
+        return "application names are NeuVector's DPI names, e.g. HTTP, SSL, PostgreSQL, Redis, DNS, any"
+    if field == "name" and path[:1] == ("metadata",):
+        return "metadata names are DNS-1123: lower-case letters, digits, '-' and '.'"
+    if field == "namespace" and path[:1] == ("metadata",):
+        return f"{kind} is cluster-scoped: remove metadata.namespace" if error.validator == "not" else None
+    return None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return {dict: "mapping", list: "list", str: "string", int: "integer", float: "number"}.get(type(value), "value")

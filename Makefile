@@ -11,7 +11,7 @@ ifeq ($(origin NAMESPACE),command line)
 SET_NAMESPACE := --set namespace=$(NAMESPACE)
 endif
 
-.PHONY: install render render-all validate lint diff publish test check bench clean
+.PHONY: install render render-all validate lint diff publish test check bench clean dist
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,13 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py --n $(N) --reps $(REPS)
 
+# A wheel and an sdist in dist/ (PyPA build): pip install dist/nvpolicy-*.whl, or pipx install.
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf rendered .pytest_cache .mypy_cache .ruff_cache
+	rm -rf rendered dist build .pytest_cache .mypy_cache .ruff_cache
 
 lint: install
 	$(NVPOLICY) lint --env $(ENV) $(SET_NAMESPACE)

@@ -14,11 +14,15 @@ def schema_names() -> list[str]:
     return sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".schema.json"))
 
 
+def schema_text(name: str) -> str:
+    """A schema's text as shipped, by file name (``environment.schema.json``)."""
+    return (resources.files("nvpolicy") / "schemas" / name).read_text(encoding="utf-8")
+
+
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """A schema by file name (``environment.schema.json``)."""
-    text = (resources.files("nvpolicy") / "schemas" / name).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(schema_text(name))
     return schema
 
 

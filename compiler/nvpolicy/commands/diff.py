@@ -104,7 +104,9 @@ def diff(
         from nvpolicy.diff.markdown import render_markdown
 
         parts = render_markdown(result, max_chars)
-        outputs = [(f"diff-{i:03d}.md", part) for i, part in enumerate(parts, 1)]
+        # An unchanged environment leaves --out empty, so that CI posts no comment for it.
+        unchanged = out is not None and result.empty
+        outputs = [] if unchanged else [(f"diff-{i:03d}.md", part) for i, part in enumerate(parts, 1)]
     elif output_format == "json":
         from nvpolicy.diff.json_output import render_json
 

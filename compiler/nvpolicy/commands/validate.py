@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.report import format_option_help, report_formats
+
 ORDER = 20
 EXAMPLES = """\
 Examples:
@@ -29,7 +31,8 @@ def validate(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="YAML files or directories (searched recursively).",
                                                 show_default=False)],
-    output_format: Annotated[str, typer.Option("--format", help="text, json, sarif or github.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=format_option_help(),
+                                               autocompletion=report_formats)] = "text",
 ) -> None:
     """Check NeuVector CRs and exports against the CRD schemas and the controller's import checks."""
     from nvpolicy.cli import project_dir

@@ -30,7 +30,8 @@ class RuleInfo:
 
 
 class Reporter(Protocol):
-    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str: ...
+    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo], environment: str | None = None
+               ) -> str: ...
 
 
 def summary(findings: Iterable[Finding]) -> dict[str, int]:
@@ -59,7 +60,30 @@ REPORTERS: dict[str, str] = {
     "json": "json_report",
     "sarif": "sarif",
     "github": "github",
+    "codequality": "codequality",
 }
+
+
+def report_formats() -> list[str]:
+    """The --format values of validate and lint (also their shell completion)."""
+    return list(REPORTERS)
+
+
+def format_option_help() -> str:
+    return f"Output format: {', '.join(REPORTERS)}."
+
+
+def combine(name: str, reports: Sequence[tuple[str, str]]) -> str:
+    """Several environments' reports in one output: the format's own way, else one section per environment."""
+    import importlib
+
+    module = importlib.import_module(f"nvpolicy.report.{REPORTERS[name]}")
+    joiner = getattr(module, "combine", None)
+    if joiner is not None:
+        return str(joiner(reports))
+    if name == "text":
+        return "".join(f"== {env} ==\n{text}" for env, text in reports)
+    return "".join(text for _, text in reports)
 
 
 def exit_code(findings: Iterable[Finding]) -> int:

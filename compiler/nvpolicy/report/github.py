@@ -30,7 +30,8 @@ def _annotation(command: str, location: Location | None, title: str, message: st
 
 
 class Reporter:
-    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str:
+    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo], environment: str | None = None
+               ) -> str:
         lines = []
         for finding in sorted(findings):
             message = finding.message if not finding.hint else f"{finding.message}\nhint: {finding.hint}"

@@ -10,7 +10,8 @@ from nvpolicy.report import RuleInfo, summary
 
 
 class Reporter:
-    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str:
+    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo], environment: str | None = None
+               ) -> str:
         items = [
             {
                 "file": f.location.file,
@@ -27,3 +28,8 @@ class Reporter:
             for f in sorted(findings)
         ]
         return json.dumps({"findings": items, "summary": summary(findings)}, indent=2) + "\n"
+
+
+def combine(reports: Sequence[tuple[str, str]]) -> str:
+    """Several environments' reports as ``{"environments": {env: report}}``."""
+    return json.dumps({"environments": {env: json.loads(text) for env, text in reports}}, indent=2) + "\n"

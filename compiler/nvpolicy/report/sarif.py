@@ -17,7 +17,8 @@ _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 class Reporter:
-    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str:
+    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo], environment: str | None = None
+               ) -> str:
         known = {rule.id: rule for rule in rules}
         for finding in findings:  # a finding of a rule the caller did not describe still gets metadata
             known.setdefault(finding.rule, RuleInfo(finding.rule, finding.level, finding.rule))
@@ -33,6 +34,8 @@ class Reporter:
             "originalUriBaseIds": {"PROJECT": {"description": {"text": "the nvpolicy project directory"}}},
             "results": [_result(finding, index[finding.rule]) for finding in sorted(findings)],
         }
+        if environment:  # code scanning tracks (and closes) each environment's alerts on their own
+            run["automationDetails"] = {"id": f"nvpolicy/{environment}/"}
         document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
         return json.dumps(document, indent=2) + "\n"
 
@@ -72,3 +75,9 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     if finding.object_id is not None and finding.object_id.kind:
         result["locations"][0]["logicalLocations"] = [{"name": str(finding.object_id), "kind": "resource"}]
     return result
+
+
+def combine(reports: Sequence[tuple[str, str]]) -> str:
+    """Several environments' SARIF logs as one log with one run per environment."""
+    runs = [run for _, text in reports for run in json.loads(text)["runs"]]
+    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"

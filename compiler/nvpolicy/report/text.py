@@ -9,7 +9,8 @@ from nvpolicy.report import RuleInfo, summary
 
 
 class Reporter:
-    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo]) -> str:
+    def report(self, findings: Sequence[Finding], rules: Sequence[RuleInfo], environment: str | None = None
+               ) -> str:
         lines = []
         for finding in sorted(findings):
             where = f" [{finding.object_id}]" if finding.object_id and finding.object_id.kind else ""

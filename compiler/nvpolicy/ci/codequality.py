@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Convert `nvpolicy lint --format json` output files into one GitLab code-quality report.
 
-    python3 ci/codequality.py reports/lint/*.json > gl-code-quality-report.json
+    nvpolicy ci codequality reports/lint/*.json -o gl-code-quality-report.json
 
 Each file is one environment's report, named after it (reports/lint/prod.json): {"findings":
 [{file, line, column, level, rule, message, hint, object, path}], "summary": {...}} (a bare list of
@@ -15,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from nvpolicy.errors import NvPolicyError
 
 SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
 
@@ -56,16 +56,15 @@ def convert(findings: list[dict[str, Any]], env: str | None = None) -> list[dict
     return issues
 
 
-def main(files: list[str]) -> int:
+def report(files: list[Path]) -> str:
+    """One GitLab code-quality report from lint JSON files named after their environments."""
     issues: list[dict[str, Any]] = []
-    for name in files:
-        text = Path(name).read_text(encoding="utf-8")
-        data = json.loads(text) if text.strip() else []
-        issues.extend(convert(data["findings"] if isinstance(data, dict) else data, Path(name).stem))
-    json.dump(issues, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text) if text.strip() else []
+        except (OSError, ValueError) as exc:
+            raise NvPolicyError(f"{path}: not a lint JSON report ({exc})",
+                                hint="write it with: nvpolicy lint --env ENV --format json -o FILE") from None
+        issues.extend(convert(data["findings"] if isinstance(data, dict) else data, path.stem))
+    return json.dumps(issues, indent=2) + "\n"

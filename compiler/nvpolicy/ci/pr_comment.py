@@ -1,27 +1,28 @@
-#!/usr/bin/env python3
 """Post `nvpolicy diff --out DIR` Markdown parts as PR/MR comments, updating earlier ones in place.
 
-    python3 ci/pr_comment.py github --pr 42 reports/diff     # GITHUB_TOKEN, GITHUB_REPOSITORY
-    python3 ci/pr_comment.py gitlab --pr 7 reports/diff      # NVPOLICY_GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID
-    python3 ci/pr_comment.py plan --pr 0 reports/diff        # print what would be posted, no network
+    nvpolicy ci pr-comment github --pr 42 reports/diff   # GITHUB_TOKEN, GITHUB_REPOSITORY
+    nvpolicy ci pr-comment gitlab --pr 7 reports/diff    # NVPOLICY_GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID
+    nvpolicy ci pr-comment plan --pr 0 reports/diff      # print what would be posted, no network
 
 DIR holds one folder per environment with the numbered parts (`*.md`, posted in name order). Each
 comment starts with a hidden marker `<!-- nvpolicy-diff env=ENV part=N -->`; a rerun edits the
 comment with the same marker, deletes parts that no longer exist, and posts only new ones, so a
-pull request carries one current set of comments per environment. Standard library only.
+pull request carries one current set of comments per environment. An environment whose diff
+folder holds no part (unchanged) gets no comment, and its earlier comments are removed.
+Standard library only.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from nvpolicy.errors import NvPolicyError
 
 MARKER = re.compile(r"<!-- nvpolicy-diff env=(\S+) part=(\d+) -->")
 
@@ -90,43 +91,51 @@ def gitlab(pr: str) -> tuple[Api, str, str]:
     return api, notes, notes + "/"
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("forge", choices=["github", "gitlab", "plan"])
-    parser.add_argument("--pr", required=True, help="pull request number / merge request IID")
-    parser.add_argument("directory", type=Path)
-    args = parser.parse_args(argv)
-    wanted = parts(args.directory)
-    if args.forge == "plan":
-        for action, _, body in plan([], wanted):
-            print(f"{action}: {body.splitlines()[0]}")
-        return 0
+class CommentError(NvPolicyError):
+    """The forge's API refused or could not be reached (exit 1: the comments are not current)."""
+
+    exit_code = 1
+
+
+FORGES = ("github", "gitlab", "plan")
+
+
+def post(forge: str, pr: str, directory: Path) -> list[str]:
+    """Bring the PR's nvpolicy comments up to date with DIR; the actions taken, one line each.
+
+    ``plan`` only says what would be posted, without network.
+    """
+    wanted = parts(directory)
+    if forge == "plan":
+        return [f"{action}: {body.splitlines()[0]}" for action, _, body in plan([], wanted)]
+    if forge not in FORGES:
+        raise NvPolicyError(f"forge {forge!r} is not one of: {', '.join(FORGES)}")
+    done: list[str] = []
     try:
-        api, collection, item = (github if args.forge == "github" else gitlab)(args.pr)
+        api, collection, item = (github if forge == "github" else gitlab)(pr)
         existing = [(c["id"], c.get("body") or "") for c in api.pages(collection)]
         for action, comment_id, body in plan(existing, wanted):
             if action == "create":
                 api.call("POST", collection, {"body": body})
             elif action == "update":
-                api.call("PATCH" if args.forge == "github" else "PUT", f"{item}{comment_id}", {"body": body})
+                api.call("PATCH" if forge == "github" else "PUT", f"{item}{comment_id}", {"body": body})
             else:
                 api.call("DELETE", f"{item}{comment_id}")
-            print(f"{action} {comment_id or ''}".rstrip())
+            done.append(f"{action} {comment_id or ''}".rstrip())
     except KeyError as exc:
-        print(f"pr_comment: the environment variable {exc} is not set", file=sys.stderr)
-        return 2
+        raise NvPolicyError(f"the environment variable {exc} is not set",
+                            hint=_SETTINGS[forge]) from None
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace").strip()[:300]
-        print(f"pr_comment: {exc.code} {exc.reason} from {exc.url}: {detail}", file=sys.stderr)
-        if exc.code in (401, 403, 404):
-            print("hint: the token cannot write comments here (a fork's pull request gets a read-only "
-                  "GITHUB_TOKEN; GitLab needs NVPOLICY_GITLAB_TOKEN with api scope)", file=sys.stderr)
-        return 1
+        hint = ("the token cannot write comments here (a fork's pull request gets a read-only GITHUB_TOKEN; "
+                "GitLab needs NVPOLICY_GITLAB_TOKEN with api scope)") if exc.code in (401, 403, 404) else None
+        raise CommentError(f"{exc.code} {exc.reason} from {exc.url}: {detail}", hint=hint) from None
     except urllib.error.URLError as exc:
-        print(f"pr_comment: cannot reach the API: {exc.reason}", file=sys.stderr)
-        return 1
-    return 0
+        raise CommentError(f"cannot reach the API: {exc.reason}") from None
+    return done
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+_SETTINGS = {
+    "github": "GitHub Actions sets GITHUB_TOKEN (pass it as env) and GITHUB_REPOSITORY",
+    "gitlab": "set NVPOLICY_GITLAB_TOKEN (api scope); GitLab CI sets CI_API_V4_URL and CI_PROJECT_ID",
+}

@@ -41,8 +41,11 @@ class Reporter:
 
 
 def _rule(rule: RuleInfo) -> dict[str, Any]:
+    from nvpolicy.rules._reference import help_uri
+
     return {
         "id": rule.id,
+        "helpUri": help_uri(rule.id),
         "name": "".join(part.capitalize() for part in rule.id.split("-")),
         "shortDescription": {"text": rule.description},
         "fullDescription": {"text": rule.description},

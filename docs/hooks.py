@@ -22,10 +22,9 @@ def _rules() -> str:
 
 
 def _cli() -> str:
+    from nvpolicy.cli import app
     from typer.main import get_command
     from typer.testing import CliRunner
-
-    from nvpolicy.cli import app
 
     runner = CliRunner()
     sections = ["# CLI reference", "",

@@ -25,15 +25,20 @@ render: install
 	$(NVPOLICY) render --env $(ENV) $(SET_NAMESPACE)
 
 render-all: install
-	@for env in $$(ls environments | sed -n 's/\.yaml$$//p'); do \
-	  $(NVPOLICY) render --env $$env || exit $$?; done
+	$(NVPOLICY) render --all
+
+# Validate manifests (a deploy repo's files, an export): make validate FILES=rendered/prod
+FILES ?= rendered
+validate: install
+	$(NVPOLICY) validate $(FILES)
 
 test: install
 	$(BIN)/python -m pytest
 
 check: install
-	$(BIN)/ruff check compiler tests
+	$(BIN)/ruff check compiler tests bench docs
 	$(BIN)/mypy
+	$(BIN)/mypy --strict bench
 
 # Benchmarks (not part of `make test`): N services × 3 environments, see bench/run.py.
 N ?= 1000

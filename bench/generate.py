@@ -49,7 +49,7 @@ def _network_rules(rng: random.Random, index: int, n: int, changed: bool) -> dic
         return service_name(pick if pick != index else (pick + 1) % n)
 
     caller, callee = other(), other()
-    ingress = [
+    ingress: list[dict[str, Any]] = [
         {"name": f"{caller}-to-{me}", "action": "allow", "applications": [rng.choice(APPS[:3])],
          "ports": "tcp/{{ http_port }}", "selector": f"{{{{ service('{caller}') }}}}"},
         {"name": f"gateway-to-{me}", "action": "allow", "applications": ["HTTP", "SSL"],
@@ -57,7 +57,7 @@ def _network_rules(rng: random.Random, index: int, n: int, changed: bool) -> dic
     ]
     peer = peer_name(rng.randrange(PEER_COUNT))
     shared = rng.randrange(1, len(SHARED))
-    egress = [
+    egress: list[dict[str, Any]] = [
         {"name": f"{me}-to-{peer}", "action": "allow", "applications": [rng.choice(APPS[3:9])],
          "ports": f"tcp/{{{{ peers.{peer}.port }}}}", "selector": f"{{{{ peer('{peer}') }}}}"},
         {"name": f"{me}-to-{callee}", "action": "allow", "applications": [rng.choice(APPS[:3])],

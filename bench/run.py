@@ -60,7 +60,9 @@ def _worker_render(project: Path, out: Path) -> tuple[float, float]:
     import nvpolicy.pipeline
     import nvpolicy.validate  # noqa: F401
     import referencing  # noqa: F401
-    from nvpolicy.cli import app
+    from nvpolicy.cli import app, register_commands
+
+    register_commands()
 
     start, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):
@@ -134,7 +136,8 @@ def _worker_naive(project: Path, out: Path) -> tuple[float, float]:
             if "address" in bound:
                 group = bound.get("group") or f"ext.{name}.{namespace}"
                 return {"name": group, "criteria": [{"key": "address", "op": "=", "value": bound["address"]}]}
-            return service(bound["service"], bound.get("namespace"))
+            made: dict[str, Any] = service(bound["service"], bound.get("namespace"))
+            return made
 
         context = {**base.get("vars", {}), **settings.get("vars", {}), "env": env, "namespace": namespace,
                    "policy_mode": settings.get("policy_mode", base.get("policy_mode")), "peers": peers,

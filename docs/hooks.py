@@ -22,7 +22,9 @@ def _rules() -> str:
 
 
 def _cli() -> str:
-    from nvpolicy.cli import app
+    from nvpolicy.cli import app, register_commands
+
+    register_commands()
     from typer.main import get_command
     from typer.testing import CliRunner
 

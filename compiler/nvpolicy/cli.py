@@ -1,8 +1,8 @@
 """The ``nvpolicy`` command: global options, command registration, and the one place errors are printed.
 
 Each command lives in ``compiler/nvpolicy/commands/<name>.py`` (found by discovery, so adding a command
-touches no other file) and registers itself on the app; heavy
-imports stay inside the command functions so ``nvpolicy render`` starts fast.
+touches no other file) and registers itself on the app; only the command being run is registered,
+and heavy imports stay inside the command functions, so ``nvpolicy render`` starts fast.
 """
 
 from __future__ import annotations
@@ -74,22 +74,48 @@ def project_dir(ctx: typer.Context) -> Path:
     return root if isinstance(root, Path) else Path(".").absolute()
 
 
-def _register_commands() -> None:
-    """Every module in nvpolicy/commands registers its command(s); ``ORDER`` sets the help order."""
+def command_modules() -> dict[str, str]:
+    """Command name -> module in nvpolicy/commands (``import_cmd`` -> ``import``), without importing any."""
     from nvpolicy import commands
 
-    modules = [importlib.import_module(f"nvpolicy.commands.{info.name}")
-               for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
-    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
+    return {info.name.removesuffix("_cmd").replace("_", "-"): info.name
+            for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")}
+
+
+_registered: set[str] = set()
+_GLOBAL_WITH_VALUE = ("-C", "--directory")
+
+
+def register_commands(argv: list[str] | None = None) -> None:
+    """Register the command that argv runs, or every command (for help, completion or an unknown name).
+
+    Each command module imports what it needs only when it runs; registering just the one invoked
+    keeps the others' option parsing and imports off every start.
+    """
+    modules = command_modules()
+    invoked = None if argv is None or os.environ.get("_NVPOLICY_COMPLETE") else _invoked(argv)
+    names = [modules[invoked]] if invoked in modules else list(modules.values())
+    loaded = [importlib.import_module(f"nvpolicy.commands.{name}") for name in names if name not in _registered]
+    for module in sorted(loaded, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
         module.register(app)
+        _registered.add(module.__name__.rsplit(".", 1)[-1])
 
 
-_register_commands()
+def _invoked(argv: list[str]) -> str | None:
+    """The command word of argv after the global options, or None (no command: help is shown)."""
+    words = iter(argv)
+    for word in words:
+        if word in _GLOBAL_WITH_VALUE:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: no traceback ever reaches a user."""
     try:
+        register_commands(sys.argv[1:] if argv is None else argv)
         app(args=argv, prog_name="nvpolicy")
     except NvPolicyError as error:
         typer.echo(error.format_message(), err=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from nvpolicy._yaml_text import make_block_text
 from nvpolicy.errors import OutputError
 from nvpolicy.model import CLUSTER_KINDS, ObjectId
 
@@ -107,6 +108,8 @@ _Emitter.add_representer(str, _represent_str)
 _Emitter.add_multi_representer(dict, _represent_dict)
 _Emitter.add_representer(dict, _represent_dict)
 
+_block_text = make_block_text(lambda value: _scalar_text(value), _item_rank)
+
 
 def dump(value: Any) -> str:
     """One YAML document; keys ordered, no anchors, unambiguous quoting."""
@@ -114,6 +117,25 @@ def dump(value: Any) -> str:
 
 
 def dump_all(values: Iterable[Any]) -> str:
+    """PyYAML's bytes: written directly when every document is a block mapping the fast path can
+    write (policy documents always are), else by PyYAML, whose document separators depend on what
+    each document starts with."""
+    documents = values if isinstance(values, list) else list(values)
+    parts: list[str] = []
+    for value in documents:
+        text = _block_text(value)
+        if text is None:
+            return _pyyaml_dump(documents)
+        parts.append(text)
+    return "---\n".join(parts)
+
+
+def _scalar_text(value: Any) -> str:
+    """The real emitter's text of one scalar as a sequence item: what the fast path writes for it."""
+    return _pyyaml_dump([[value]])[2:-1]
+
+
+def _pyyaml_dump(values: list[Any]) -> str:
     text: str = yaml.dump_all(
         [value if isinstance(value, dict) else ordered(value) for value in values],
         Dumper=_Emitter,

@@ -23,6 +23,7 @@ import errno
 import os
 import secrets
 import shutil
+import signal
 import stat
 import sys
 from collections.abc import Mapping
@@ -269,3 +270,17 @@ def fsync_path(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# Test-only fault injection: the crash-safety tests stop a run at an exact step with
+# NVPOLICY_TEST_KILL_AT=<point> (SIGKILL) or <point>:TERM (SIGTERM). Points: file-<n>, before-swap,
+# after-swap (render's swap), proposals-written (propose --write). Read here and nowhere else.
+_KILL_AT_VARIABLE = "NVPOLICY_TEST_KILL_AT"
+
+
+def crash_point(name: str) -> None:
+    chosen = os.environ.get(_KILL_AT_VARIABLE)
+    if chosen == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif chosen == f"{name}:TERM":
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import secrets
-import signal
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ from typing import Any
 
 import yaml
 
+from nvpolicy._fs import crash_point, make_directory, remove_tree
 from nvpolicy._fs import fsync_path as fsync_path  # re-exported: publish syncs its renames with it
-from nvpolicy._fs import make_directory, remove_tree
 from nvpolicy.errors import OutputError
 from nvpolicy.model import CLUSTER_KINDS, ObjectId
 
@@ -229,14 +228,14 @@ def replace_directories(outputs: Sequence[tuple[Path, Sequence[OutputFile]]]) ->
     try:
         for target, files in outputs:
             staged.append((_stage(target, files), target))
-        _crash_point("before-swap")
+        crash_point("before-swap")
         for staging, target in staged:
             check_directory_target(target)  # unchanged since the first check, or we refuse
             if os.path.lexists(target):
                 _swap_in(staging, target)
             else:
                 os.rename(staging, target)
-        _crash_point("after-swap")
+        crash_point("after-swap")
         for parent in dict.fromkeys(target.parent for _, target in staged):
             fsync_path(parent)
     except OSError as exc:
@@ -261,7 +260,7 @@ def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
         root, folders = staging.resolve(), {staging.resolve()}
         for number, output in enumerate(files, 1):
             _write_file(root, output, folders)
-            _crash_point(f"file-{number}")
+            crash_point(f"file-{number}")
         fsync_path(staging)
     except BaseException as error:
         remove_tree(staging)
@@ -269,16 +268,6 @@ def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
             raise OutputError(f"cannot write {target}: {error.strerror or error}") from None
         raise
     return staging
-
-
-# Test-only fault injection: the crash-safety tests kill a render at an exact step with
-# NVPOLICY_TEST_KILL_AT=<point> (file-<n>, before-swap, after-swap). Read here and nowhere else.
-_KILL_AT_VARIABLE = "NVPOLICY_TEST_KILL_AT"
-
-
-def _crash_point(name: str) -> None:
-    if os.environ.get(_KILL_AT_VARIABLE) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:

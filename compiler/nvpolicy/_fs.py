@@ -151,8 +151,8 @@ def check_writable(path: Path) -> None:
     """
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        mode = None
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # a non-directory on the way is named below
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     if mode is not None and not stat.S_ISREG(mode):

@@ -219,6 +219,7 @@ def check_output_target(project: Path, target: Path) -> None:
     - an existing non-empty target must be a tree render wrote (``is_render_output``), so
       ``--out ~/somewhere`` over unrelated files is refused, nothing deleted.
     """
+    _refuse_linked_folders(project, target)
     root, out = project.resolve(), target.resolve()
     if root.is_relative_to(out):
         raise OutputError(f"output directory {target} holds the project itself; replacing it would delete the sources",
@@ -228,7 +229,6 @@ def check_output_target(project: Path, target: Path) -> None:
             raise OutputError(f"output directory {target} is inside the project's {name}/; "
                               "replacing it would delete files there",
                               hint="choose a directory of its own, e.g. the default rendered/<env>")
-    _refuse_linked_folders(project, target)
     check_directory_target(target)
     if target.is_dir() and not is_render_output(target):
         raise OutputError(f"output directory {target} holds files render did not write; replacing it would "
@@ -237,15 +237,22 @@ def check_output_target(project: Path, target: Path) -> None:
 
 
 def _refuse_linked_folders(project: Path, target: Path) -> None:
-    absolute_project, absolute = Path(os.path.abspath(project)), Path(os.path.abspath(target))
-    if not absolute.is_relative_to(absolute_project):
-        return  # outside the project the user named every folder; the target itself is checked later
-    current = absolute_project
-    for part in absolute.relative_to(absolute_project).parts:
-        current = current / part
-        if current.is_symlink():
-            raise OutputError(f"{current} is a symlink; render writes into the project's own folders only",
-                              hint="remove the link (nothing was written); render creates the folder itself")
+    """No symlink as the target, nor (inside the project) on the way from the project to it."""
+    root, absolute = Path(os.path.abspath(project)), Path(os.path.abspath(target))
+    steps = [absolute]
+    if absolute.is_relative_to(root):
+        steps = [root.joinpath(*absolute.relative_to(root).parts[:count])
+                 for count in range(1, len(absolute.relative_to(root).parts) + 1)]
+    for step in steps:
+        if step.is_symlink():
+            where = "" if step == absolute else f" (on the way to {_shown(absolute, root)})"
+            raise OutputError(f"output directory {_shown(step, root)} is a symlink{where}; render replaces "
+                              "real folders only", hint="remove the link (nothing was written); render creates "
+                              "the folders itself")
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def is_render_output(directory: Path) -> bool:

@@ -117,7 +117,7 @@ def test_several_files_are_written_all_or_none(tmp_path: Path) -> None:
     first, blocked = tmp_path / "a.yaml", tmp_path / "b.yaml"
     first.write_text("old\n", encoding="utf-8")
     blocked.mkdir()
-    with pytest.raises(OutputError, match="b.yaml: it is a directory"):
+    with pytest.raises(OutputError, match=r"b\.yaml: it is a directory"):
         _fs.write_all_atomic({first: "new\n", blocked: "new\n"})
     assert first.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]  # no temporary file left

@@ -69,6 +69,18 @@ def test_a_fifo_nobody_writes_is_refused_not_waited_on(tmp_path: Path) -> None:
         assert "is a FIFO (named pipe), expected a regular file" in result.stderr
 
 
+def test_a_device_file_under_policies_is_an_error_with_its_path(example_project: Path) -> None:
+    device = example_project / "policies" / "zero.yaml"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # what /dev/zero is
+    except PermissionError:
+        pytest.skip("creating a device file needs CAP_MKNOD")
+    for command in (["render", "--env", "dev"], ["validate", "policies"], ["lint", "--env", "dev"]):
+        result = _run("-C", str(example_project), *command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "policies/zero.yaml: error: is a device file" in result.stderr, result.stderr
+
+
 def test_reading_stops_at_the_cap_whatever_the_size_claims(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
     path.write_bytes(b"x" * 100)

@@ -85,6 +85,9 @@ def read_bytes(path: Path, display: str | None = None, *, follow_symlinks: bool 
         if not stat.S_ISREG(mode):
             raise SourceError(f"is {kind_of(mode)}, expected a regular file", location=where,
                               hint="nvpolicy reads regular files only")
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise SourceError(f"file is {size:,} bytes, {_too_large(limit)}", location=where, hint=_SPLIT)
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as handle:
             return _read_capped(handle, where, limit)
@@ -109,8 +112,14 @@ def _read_capped(handle: BinaryIO, where: Location, limit: int) -> bytes:
             return b"".join(chunks)
         chunks.append(chunk)
         total += len(chunk)
-    raise SourceError(f"input is larger than the {limit:,} bytes nvpolicy reads from one file", location=where,
-                      hint="split the input into several files")
+    raise SourceError(f"input is {_too_large(limit)}", location=where, hint=_SPLIT)
+
+
+_SPLIT = "split it into several files"
+
+
+def _too_large(limit: int) -> str:
+    return f"larger than the {limit:,} bytes nvpolicy reads from one file"
 
 
 # ---------------------------------------------------------------------------------------------

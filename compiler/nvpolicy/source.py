@@ -54,14 +54,7 @@ def read_text(path: Path, display: str | None = None, *, follow_symlinks: bool =
     or an endless file is refused with its name, never waited on.
     """
     name = display or str(path)
-    try:
-        raw = read_bytes(path, name, follow_symlinks=follow_symlinks, limit=MAX_SOURCE_BYTES)
-    except SourceError as error:
-        if "larger than" in error.message:
-            raise SourceError(f"file is larger than the {MAX_SOURCE_BYTES:,} bytes a source file may have",
-                              location=Location(name), hint="split the policy into several files") from None
-        raise
-    return decode(raw, name)
+    return decode(read_bytes(path, name, follow_symlinks=follow_symlinks, limit=MAX_SOURCE_BYTES), name)
 
 
 def decode(raw: bytes, name: str) -> str:

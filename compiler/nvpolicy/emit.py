@@ -225,21 +225,22 @@ def replace_directories(outputs: Sequence[tuple[Path, Sequence[OutputFile]]]) ->
     for target, _ in outputs:
         check_directory_target(target)
     staged: list[tuple[Path, Path]] = []
+    current = outputs[0][0] if outputs else Path()
     try:
-        for target, files in outputs:
-            staged.append((_stage(target, files), target))
+        for current, files in outputs:
+            staged.append((_stage(current, files), current))
         crash_point("before-swap")
-        for staging, target in staged:
-            check_directory_target(target)  # unchanged since the first check, or we refuse
-            if os.path.lexists(target):
-                _swap_in(staging, target)
+        for staging, current in staged:
+            check_directory_target(current)  # unchanged since the first check, or we refuse
+            if os.path.lexists(current):
+                _swap_in(staging, current)
             else:
-                os.rename(staging, target)
+                os.rename(staging, current)
         crash_point("after-swap")
         for parent in dict.fromkeys(target.parent for _, target in staged):
             fsync_path(parent)
     except OSError as exc:
-        raise OutputError(f"cannot write {staged[-1][1] if staged else outputs[0][0]}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from None
     finally:
         for staging, _ in staged:
             remove_tree(staging)

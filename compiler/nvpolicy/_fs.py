@@ -167,13 +167,19 @@ def check_writable(path: Path) -> None:
     if mode is not None and not stat.S_ISREG(mode):
         raise OutputError(f"cannot write {path}: it is {kind_of(mode)}",
                           hint="nvpolicy replaces regular files only; move it away or choose another path")
+    check_can_create(path, f"cannot write {path}")
+
+
+def check_can_create(path: Path, failure: str) -> None:
+    """The nearest existing ancestor of ``path`` must be a directory we may create entries in;
+    ``failure`` starts the message otherwise (``cannot write FILE``)."""
     ancestor = path.parent
     while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise OutputError(f"cannot write {path}: {ancestor} is not a directory")
+        raise OutputError(f"{failure}: {ancestor} is not a directory", hint="remove it or choose another path")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {path}: {ancestor} is not writable")
+        raise OutputError(f"{failure}: {ancestor} is not writable")
 
 
 # ---------------------------------------------------------------------------------------------

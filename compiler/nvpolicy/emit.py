@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from nvpolicy._fs import crash_point, make_directory, remove_tree
+from nvpolicy._fs import check_can_create, crash_point, make_directory, remove_tree
 from nvpolicy._fs import fsync_path as fsync_path  # re-exported: publish syncs its renames with it
 from nvpolicy.errors import OutputError
 from nvpolicy.model import CLUSTER_KINDS, ObjectId
@@ -203,14 +203,7 @@ def check_directory_target(target: Path) -> None:
     if mode is not None and not stat.S_ISDIR(mode):
         raise OutputError(f"output path {target} exists and is not a directory",
                           hint="remove it or choose another --out")
-    ancestor = target.parent
-    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise OutputError(f"cannot create output directory {target.parent}: {ancestor} is not a directory",
-                          hint="remove it or choose another --out")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {ancestor}: permission denied")
+    check_can_create(target, f"cannot create output directory {target}")
 
 
 def replace_directories(outputs: Sequence[tuple[Path, Sequence[OutputFile]]]) -> None:

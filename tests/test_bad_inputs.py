@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import socket
+import stat
 import subprocess
 from pathlib import Path
 
@@ -43,12 +45,15 @@ def _snapshot(root: Path) -> dict[str, bytes | str]:
         for name in dirnames + filenames:
             path = Path(dirpath, name)
             key = path.relative_to(root).as_posix()
-            if path.is_symlink():
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
                 entries[key] = f"link->{os.readlink(path)}"
-            elif path.is_dir():
-                entries[key] = "dir"
-            else:
+            elif stat.S_ISDIR(mode):
+                entries[key] = f"dir {stat.S_IMODE(mode):o}"
+            elif stat.S_ISREG(mode):
                 entries[key] = path.read_bytes()
+            else:  # a FIFO or socket a case planted: reading it would block
+                entries[key] = f"special {stat.S_IFMT(mode):o}"
     return entries
 
 
@@ -70,8 +75,30 @@ def _setup(case: Path, project: Path, outside: Path) -> None:
             target = outside / args[1].removeprefix("OUTSIDE/")
             target.write_text("apiVersion: neuvector.com/v1\nkind: NvSecurityRule\n", encoding="utf-8")
             (project / args[0]).symlink_to(target)
+        elif directive == "link":
+            _link(project / args[0], args[1], outside)
+        elif directive == "fifo":
+            os.mkfifo(project / args[0])
+        elif directive == "socket":
+            with socket.socket(socket.AF_UNIX) as server:
+                server.bind(str(project / args[0]))
         else:
             raise AssertionError(f"{case.name}/setup: unknown directive {directive!r}")
+
+
+def _link(path: Path, target: str, outside: Path) -> None:
+    """``link PATH TARGET``: PATH (whatever was there is removed) becomes a symlink to TARGET, taken
+    literally, or to a folder made outside the project (holding one file) for ``OUTSIDE/NAME``."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if target.startswith("OUTSIDE/"):
+        folder = outside / target.removeprefix("OUTSIDE/")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "keep.yaml").write_text("kind: NvSecurityRule\n", encoding="utf-8")
+        path.symlink_to(folder, target_is_directory=True)
+    else:
+        path.symlink_to(target)
 
 
 def _run(project: Path, args: list[str], rss_file: Path) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,7 @@
 """A render killed at any moment leaves ``rendered/<env>/`` as the old or the new complete tree.
 
 Two ways to kill: SIGKILL after random short delays (whatever step the run has reached), and
-the test-only fault injection ``NVPOLICY_TEST_KILL_AT=<point>`` (compiler/nvpolicy/emit.py) for the exact
+the test-only fault injection ``NVPOLICY_TEST_KILL_AT=<point>`` (compiler/nvpolicy/_fs.py) for the exact
 steps around the swap. After every kill, the next normal run succeeds and removes the staging
 trees the killed runs left.
 """

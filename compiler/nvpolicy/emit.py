@@ -10,9 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import signal
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from nvpolicy._fs import check_can_create, crash_point, make_directory, remove_tree
+from nvpolicy._fs import fsync_path as fsync_path  # re-exported: publish syncs its renames with it
 from nvpolicy._yaml_text import make_block_text
 from nvpolicy.errors import OutputError
 from nvpolicy.model import CLUSTER_KINDS, ObjectId
@@ -180,13 +181,16 @@ class OutputFile:
     text: str
 
 
+KUSTOMIZATION = "kustomization.yaml"
+
+
 def kustomization(paths: Sequence[str]) -> OutputFile:
     body = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": sorted(paths),
     }
-    return OutputFile("kustomization.yaml", dump(body))
+    return OutputFile(KUSTOMIZATION, dump(body))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,53 +202,88 @@ RETIRED_PREFIX = ".nvpolicy-retired-"
 
 
 def replace_directory(target: Path, files: Sequence[OutputFile]) -> None:
-    """Make ``target`` hold exactly ``files``, all at once.
+    """Make ``target`` hold exactly ``files``, all at once (``replace_directories`` for one target)."""
+    replace_directories([(target, files)])
 
-    The new tree is written next to the target and swapped in with one atomic
-    ``renameat2(RENAME_EXCHANGE)`` (Linux); elsewhere two renames with a window of
-    milliseconds. A crash at any point leaves the old or the new complete tree; leftovers
-    of a killed run are removed by the next one.
+
+def check_directory_target(target: Path) -> None:
+    """Refuse, before anything is written, a target whose replacement would delete or follow what is not ours.
+
+    The target must be missing or a real directory: never a symlink (swapping it would swap the
+    link, and the tree it points to is not the output's), never a file. Its nearest existing
+    ancestor must be a directory we may create entries in.
     """
+    try:
+        mode: int | None = os.lstat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # a non-directory ancestor is named below
+    except OSError as exc:
+        raise OutputError(f"cannot use output directory {target}: {exc.strerror or exc}") from None
+    if mode is not None and stat.S_ISLNK(mode):
+        raise OutputError(f"output directory {target} is a symlink; nvpolicy replaces real directories only",
+                          hint="remove the link (nothing was written) or choose another --out")
+    if mode is not None and not stat.S_ISDIR(mode):
+        raise OutputError(f"output path {target} exists and is not a directory",
+                          hint="remove it or choose another --out")
+    check_can_create(target, f"cannot create output directory {target}")
+
+
+def replace_directories(outputs: Sequence[tuple[Path, Sequence[OutputFile]]]) -> None:
+    """Make each target hold exactly its files; all targets or none.
+
+    Every target is checked first, then every new tree is written next to its target; only when
+    all are complete is each swapped in with one atomic ``renameat2(RENAME_EXCHANGE)`` (Linux;
+    elsewhere two renames with a window of milliseconds). A failure before the swaps leaves every
+    target as it was; a crash at any point leaves each target the old or the new complete tree, and
+    leftovers of a killed run are removed by the next one. New folders honour the umask.
+    """
+    for target, _ in outputs:
+        check_directory_target(target)
+    staged: list[tuple[Path, Path]] = []
+    current = outputs[0][0] if outputs else Path()
+    try:
+        for current, files in outputs:
+            staged.append((_stage(current, files), current))
+        crash_point("before-swap")
+        for staging, current in staged:
+            check_directory_target(current)  # unchanged since the first check, or we refuse
+            if os.path.lexists(current):
+                _swap_in(staging, current)
+            else:
+                os.rename(staging, current)
+        crash_point("after-swap")
+        for parent in dict.fromkeys(target.parent for _, target in staged):
+            fsync_path(parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from None
+    finally:
+        for staging, _ in staged:
+            remove_tree(staging)
+
+
+def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output directory {parent}: {exc.strerror or exc}") from None
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"output path {target} exists and is not a directory",
-                          hint="remove it or choose another --out")
     clean_leftovers(parent, target.name)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-{os.getpid()}-", dir=parent))
+        staging = make_directory(parent, f"{STAGING_PREFIX}{target.name}-{os.getpid()}-{secrets.token_hex(6)}")
     except OSError as exc:
         raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
     try:
         root, folders = staging.resolve(), {staging.resolve()}
         for number, output in enumerate(files, 1):
             _write_file(root, output, folders)
-            _crash_point(f"file-{number}")
+            crash_point(f"file-{number}")
         fsync_path(staging)
-        _crash_point("before-swap")
-        if target.exists():
-            _swap_in(staging, target)
-        else:
-            os.rename(staging, target)
-        _crash_point("after-swap")
-        fsync_path(parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-# Test-only fault injection: the crash-safety tests kill a render at an exact step with
-# NVPOLICY_TEST_KILL_AT=<point> (file-<n>, before-swap, after-swap). Read here and nowhere else.
-_KILL_AT_VARIABLE = "NVPOLICY_TEST_KILL_AT"
-
-
-def _crash_point(name: str) -> None:
-    if os.environ.get(_KILL_AT_VARIABLE) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    except BaseException as error:
+        remove_tree(staging)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {target}: {error.strerror or error}") from None
+        raise
+    return staging
 
 
 def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:
@@ -260,7 +299,9 @@ def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:
     if destination.parent not in folders:
         destination.parent.mkdir(parents=True, exist_ok=True)
         folders.add(destination.parent)
-    with open(destination, "w", encoding="utf-8", newline="\n") as handle:
+    # Exclusive and without following links, although nothing else writes into a fresh staging tree.
+    fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(output.text)
 
 
@@ -270,7 +311,7 @@ def _swap_in(staging: Path, target: Path) -> None:
     retired = target.parent / f"{RETIRED_PREFIX}{target.name}-{os.getpid()}"
     os.rename(target, retired)
     os.rename(staging, target)
-    shutil.rmtree(retired, ignore_errors=True)
+    remove_tree(retired)
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -287,20 +328,23 @@ def _exchange(first: Path, second: Path) -> bool:
 
 
 def clean_leftovers(parent: Path, name: str) -> None:
-    """Remove staging trees of killed runs, and restore a target lost between two renames."""
+    """Remove staging trees of killed runs, and restore a target lost between two renames.
+
+    A leftover is removed as itself: a link among them is unlinked, never followed.
+    """
     if not parent.is_dir():
         return
     target = parent / name
     for entry in sorted(parent.iterdir()):
         if entry.name.startswith(f"{RETIRED_PREFIX}{name}-"):
-            if not target.exists():
+            if not os.path.lexists(target) and entry.is_dir() and not entry.is_symlink():
                 # Killed after moving the old tree aside but before moving the new one in.
                 with contextlib.suppress(OSError):
                     os.rename(entry, target)
                     continue
-            shutil.rmtree(entry, ignore_errors=True)
+            remove_tree(entry)
         elif entry.name.startswith(f"{STAGING_PREFIX}{name}-") and _is_stale(entry):
-            shutil.rmtree(entry, ignore_errors=True)
+            remove_tree(entry)
 
 
 def _is_stale(entry: Path) -> bool:
@@ -315,13 +359,3 @@ def _is_stale(entry: Path) -> bool:
     except PermissionError:
         return False
     return int(pid_text) == os.getpid()
-
-
-def fsync_path(path: Path) -> None:
-    """fsync a file or directory, best effort: a rename is durable only once its directory is synced."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,14 +134,23 @@ def _load_chain(project: Path, name: str) -> list[SourceDocument]:
     return chain
 
 
-def _read_environment_file(project: Path, name: str, referrer: Location | None) -> SourceDocument:
-    folder = project / ENVIRONMENTS_DIR
+def check_environment_name(name: str, referrer: Location | None = None) -> None:
+    """An environment name is a plain name, never a path: it names a file and an output folder."""
     if not ENV_NAME.match(name):
         raise EnvironmentFileError(f"{name!r} is not a valid environment name", location=referrer,
                                    hint="environment names are letters, digits, '-' and '_'")
+
+
+def _read_environment_file(project: Path, name: str, referrer: Location | None) -> SourceDocument:
+    folder = project / ENVIRONMENTS_DIR
+    check_environment_name(name, referrer)
     path = folder / f"{name}.yaml"
     display = f"{ENVIRONMENTS_DIR}/{name}.yaml"
-    if not path.is_file():
+    if folder.is_symlink():
+        raise EnvironmentFileError("is a symlink; nvpolicy reads the project's own folder only",
+                                   location=Location(ENVIRONMENTS_DIR),
+                                   hint="replace the link with the folder itself")
+    if not os.path.lexists(path):
         known = environment_names(project)
         # A parent is often a partial (_base); suggest those too when a parent is missing.
         candidates = known + _partial_names(project) if referrer else known
@@ -152,12 +162,15 @@ def _read_environment_file(project: Path, name: str, referrer: Location | None) 
             hint = f"did you mean {close[0]!r}? ({hint})"
         what = "parent environment" if referrer else "environment"
         raise EnvironmentFileError(f"{what} {name!r} not found: no file {display}", location=referrer, hint=hint)
-    if not path.resolve().is_relative_to(project.resolve()):
+    if path.is_symlink():
+        # Like policies/: a link is refused even inside the project, so what renders is what the folder holds.
+        outside = not path.resolve().is_relative_to(project.resolve())
         raise EnvironmentFileError(
-            "is a symlink to a file outside the project; nvpolicy reads only the project's files",
-            location=Location(display),
+            f"is a symlink{' to a file outside the project' if outside else ''}; "
+            "nvpolicy reads only the project's own files",
+            location=Location(display), hint="replace the link with the file it points to",
         )
-    documents = load_file(path, display)
+    documents = load_file(path, display, follow_symlinks=False)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         raise EnvironmentFileError("an environment file holds exactly one YAML mapping",
                                    location=documents[0].locate() if documents else Location(display))

@@ -13,6 +13,7 @@ something else. Kustomize's ``kustomization.yaml`` (rendered output) is skipped.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,8 @@ def input_files(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files.extend(iter_yaml_files(path))
-        elif path.is_file():
-            files.append(path)
+        elif os.path.lexists(path):
+            files.append(path)  # reading refuses a FIFO, a device or a dangling link, naming it
         else:
             raise SourceError("no such file or directory", location=Location(str(path)))
     return list(dict.fromkeys(files))

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from nvpolicy.emit import OutputFile, dump, dump_all, kustomization, object_path, replace_directory
+from nvpolicy.emit import (
+    KUSTOMIZATION,
+    OutputFile,
+    check_directory_target,
+    dump,
+    dump_all,
+    kustomization,
+    object_path,
+    replace_directories,
+    replace_directory,
+)
 from nvpolicy.environment import ENVIRONMENTS_DIR, Environment, load_environment
 from nvpolicy.errors import ErrorGroup, NvPolicyError, OutputError, SchemaError, SourceError
 from nvpolicy.model import Location, RenderedObject, SourceDocument
@@ -52,17 +63,18 @@ def load_policies(project: Path) -> list[SourceDocument]:
 
 def _load_policies(project: Path) -> list[SourceDocument]:
     folder = project / POLICIES_DIR
+    if folder.is_symlink():
+        raise SourceError("is a symlink; nvpolicy reads the project's own folder only",
+                          location=Location(POLICIES_DIR), hint="replace the link with the folder itself")
     if not folder.is_dir():
         raise SourceError(f"no {POLICIES_DIR}/ directory in {project}",
                           hint="run nvpolicy in a policy repo, or name one with -C DIR")
-    root = project.resolve()
     documents: list[SourceDocument] = []
-    for path in iter_yaml_files(folder):
+    # The walk refuses links, FIFOs and devices with their path; O_NOFOLLOW closes the race with a
+    # file swapped for a link after the walk.
+    for path in iter_yaml_files(folder, project):
         display = path.relative_to(project).as_posix()
-        if not path.resolve().is_relative_to(root):
-            raise SourceError("is a symlink to a file outside the project; nvpolicy reads only the project's files",
-                              location=Location(display))
-        loaded = load_file(path, display)
+        loaded = load_file(path, display, follow_symlinks=False)
         if not loaded:
             raise SourceError("holds no YAML document", location=Location(display),
                               hint="delete the empty file or add a NeuVector custom resource")
@@ -197,7 +209,17 @@ _PROTECTED = (POLICIES_DIR, ENVIRONMENTS_DIR, ".git")
 
 
 def check_output_target(project: Path, target: Path) -> None:
-    """Refuse an output directory whose atomic replacement would delete the project's own files."""
+    """Refuse an output directory whose atomic replacement would delete what render did not write.
+
+    Checked for every target before any is replaced (``render --all`` is all or nothing):
+    - not the project, nor inside its sources or ``.git`` (by the resolved path);
+    - no symlink on the way: the target itself, and inside the project every folder between the
+      project and the target (``rendered`` or ``rendered/<env>`` linked into the sources or
+      anywhere else), since the swap would act on the link's side, not on ours;
+    - an existing non-empty target must be a tree render wrote (``is_render_output``), so
+      ``--out ~/somewhere`` over unrelated files is refused, nothing deleted.
+    """
+    _refuse_linked_folders(project, target)
     root, out = project.resolve(), target.resolve()
     if root.is_relative_to(out):
         raise OutputError(f"output directory {target} holds the project itself; replacing it would delete the sources",
@@ -207,7 +229,69 @@ def check_output_target(project: Path, target: Path) -> None:
             raise OutputError(f"output directory {target} is inside the project's {name}/; "
                               "replacing it would delete files there",
                               hint="choose a directory of its own, e.g. the default rendered/<env>")
+    check_directory_target(target)
+    if target.is_dir() and not is_render_output(target):
+        raise OutputError(f"output directory {target} holds files render did not write; replacing it would "
+                          "delete them", hint="choose a new or empty directory, or remove it first (nothing "
+                          "was written)")
+
+
+def _refuse_linked_folders(project: Path, target: Path) -> None:
+    """No symlink as the target, nor (inside the project) on the way from the project to it."""
+    root, absolute = Path(os.path.abspath(project)), Path(os.path.abspath(target))
+    steps = [absolute]
+    if absolute.is_relative_to(root):
+        steps = [root.joinpath(*absolute.relative_to(root).parts[:count])
+                 for count in range(1, len(absolute.relative_to(root).parts) + 1)]
+    for step in steps:
+        if step.is_symlink():
+            where = "" if step == absolute else f" (on the way to {_shown(absolute, root)})"
+            raise OutputError(f"output directory {_shown(step, root)} is a symlink{where}; render replaces "
+                              "real folders only", hint="remove the link (nothing was written); render creates "
+                              "the folders itself")
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def is_render_output(directory: Path) -> bool:
+    """Whether a directory is empty or holds only what render writes: the marker that lets render replace it.
+
+    Render's layouts are ``kustomization.yaml`` plus ``<folder>/<kind>-<name>.yaml`` (crds) or the
+    REST import lists (list). A directory with any other entry (a stray file, a link, a deeper
+    folder, a hidden file) was not written by render, or was changed since, and is not replaced.
+    """
+    top_files = {KUSTOMIZATION, *_LIST_FILES.values()}
+    object_prefixes = tuple(f"{kind.lower()}-" for kind in _LIST_FILES)
+    try:
+        entries = list(os.scandir(directory))
+        if not entries:
+            return True
+        found_top = False
+        for entry in entries:
+            if entry.is_symlink():
+                return False
+            if entry.is_file():
+                if entry.name not in top_files:
+                    return False
+                found_top = True
+            elif entry.is_dir() and not entry.name.startswith("."):
+                for inner in os.scandir(entry.path):
+                    if inner.is_symlink() or not inner.is_file() or not inner.name.endswith(".yaml") \
+                            or not inner.name.startswith(object_prefixes):
+                        return False
+            else:
+                return False
+    except OSError:
+        return False
+    return found_top
 
 
 def write_output(target: Path, files: Sequence[OutputFile]) -> None:
     replace_directory(target, files)
+
+
+def write_outputs(outputs: Sequence[tuple[Path, Sequence[OutputFile]]]) -> None:
+    """Replace every output directory, all or nothing (``emit.replace_directories``)."""
+    replace_directories(outputs)

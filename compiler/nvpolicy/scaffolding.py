@@ -9,7 +9,6 @@ configuration pin the nvpolicy version that ran ``init``.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -17,6 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from nvpolicy import __version__
+from nvpolicy._fs import write_all_atomic
 from nvpolicy.errors import OutputError
 
 VERSION_MARK = "@NVPOLICY_VERSION@"
@@ -70,9 +70,9 @@ def conflicts(target: Path, files: list[PlannedFile]) -> list[str]:
 def write(target: Path, files: list[PlannedFile], *, force: bool = False) -> list[str]:
     """Write every planned file under target; refuse (writing nothing) if any exists, unless force.
 
-    Each file is written to a new temporary file in its own folder and renamed into place, so a
-    file is never half-written; with ``force`` an existing file is replaced, never followed if it
-    is a symbolic link.
+    The files go through ``nvpolicy._fs.write_all_atomic``: every target checked first (a target that
+    is a symbolic link, a folder or a device is refused, never followed), each written to an
+    exclusive temporary file in its own folder, then all renamed into place.
     """
     existing = conflicts(target, files)
     if existing and not force:
@@ -80,10 +80,8 @@ def write(target: Path, files: list[PlannedFile], *, force: bool = False) -> lis
         raise OutputError(f"{target}: would overwrite {shown}",
                           hint="nvpolicy init never overwrites; use --force to replace these files")
     for item in files:
-        destination = target / item.path
-        _check_inside(target, destination)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        _replace(destination, item.content)
+        _check_inside(target, target / item.path)
+    write_all_atomic({target / item.path: item.content for item in files})
     return [item.path for item in files]
 
 
@@ -94,16 +92,3 @@ def _check_inside(target: Path, destination: Path) -> None:
     if parent.exists() and not parent.resolve().is_relative_to(resolved_root):
         raise OutputError(f"{destination.parent}: leads outside {target} (a symbolic link?)",
                           hint="remove the link or choose another directory")
-
-
-def _replace(destination: Path, content: bytes) -> None:
-    temporary = destination.parent / f".{destination.name}.{secrets.token_hex(6)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    descriptor = os.open(temporary, flags, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        os.replace(temporary, destination)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -8,17 +8,20 @@ document is computed up front, so an alias bomb is refused before anything walks
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from nvpolicy.errors import SourceError
+from nvpolicy._fs import MAX_INPUT_BYTES, kind_of, read_bytes
+from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
 from nvpolicy.model import Location, Marks, SourceDocument
 from nvpolicy.model import Path as KeyPath
 
-MAX_SOURCE_BYTES = 5 * 1024 * 1024
+MAX_SOURCE_BYTES = MAX_INPUT_BYTES
 # The size a document may reach once its aliases are expanded, in nodes. Real policy
 # documents stay far below; "billion laughs" style inputs exceed it quickly.
 MAX_EXPANDED_NODES = 1_000_000
@@ -44,25 +47,14 @@ _SCALARS = {
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """Read a source file as UTF-8 (a UTF-8 byte-order mark is allowed), with size and encoding checks."""
+def read_text(path: Path, display: str | None = None, *, follow_symlinks: bool = True) -> str:
+    """Read a source file as UTF-8 (a UTF-8 byte-order mark is allowed), with type, size and encoding checks.
+
+    Only a regular file is read, and at most MAX_SOURCE_BYTES of it (nvpolicy._fs): a FIFO, a device
+    or an endless file is refused with its name, never waited on.
+    """
     name = display or str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise SourceError(
-                f"file is {size:,} bytes, larger than the {MAX_SOURCE_BYTES:,} bytes a source file may have",
-                location=Location(name),
-                hint="split the policy into several files",
-            )
-        raw = path.read_bytes()
-    except SourceError:
-        raise
-    except IsADirectoryError:
-        raise SourceError("is a directory, expected a YAML file", location=Location(name)) from None
-    except OSError as exc:
-        raise SourceError(f"cannot read file: {exc.strerror or exc}", location=Location(name)) from None
-    return decode(raw, name)
+    return decode(read_bytes(path, name, follow_symlinks=follow_symlinks, limit=MAX_SOURCE_BYTES), name)
 
 
 def decode(raw: bytes, name: str) -> str:
@@ -78,10 +70,10 @@ def decode(raw: bytes, name: str) -> str:
     return text
 
 
-def load_file(path: Path, display: str | None = None) -> list[SourceDocument]:
+def load_file(path: Path, display: str | None = None, *, follow_symlinks: bool = True) -> list[SourceDocument]:
     """Every non-empty document of a YAML file."""
     name = display or str(path)
-    return load_text(read_text(path, name), name)
+    return load_text(read_text(path, name, follow_symlinks=follow_symlinks), name)
 
 
 def load_text(text: str, name: str) -> list[SourceDocument]:
@@ -270,11 +262,66 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def iter_yaml_files(directory: Path) -> Iterator[Path]:
-    """``*.yaml`` and ``*.yml`` below a directory, recursively, in a stable order; hidden entries skipped."""
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts):
+def iter_yaml_files(directory: Path, shown_from: Path | None = None) -> list[Path]:
+    """``*.yaml`` and ``*.yml`` below a directory, recursively, in a stable order; hidden entries skipped.
+
+    Every other entry is a regular file (read or not by suffix) or a folder; a symlink (to a file,
+    a folder or nowhere), a FIFO, a socket or a device file below the directory is an error naming
+    its path (relative to ``shown_from`` when given), never skipped silently: a linked folder or a
+    FIFO would otherwise render as "0 objects". Links are refused even inside the project, so what
+    renders is exactly what the folder holds.
+    """
+    files: list[Path] = []
+    errors: list[NvPolicyError] = []
+    _walk(directory, files, errors, shown_from, shown_from or directory)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ErrorGroup(errors)
+    return files
+
+
+def _walk(directory: Path, files: list[Path], errors: list[NvPolicyError], shown_from: Path | None,
+          root: Path) -> None:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError as exc:
+        errors.append(SourceError(f"cannot list folder: {exc.strerror or exc}",
+                                  location=Location(_shown(directory, shown_from))))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
             continue
-        if path.suffix in (".yaml", ".yml") and path.is_file():
-            yield path
+        path = directory / entry.name
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError:
+            continue  # gone since the listing
+        if stat.S_ISDIR(mode):
+            _walk(path, files, errors, shown_from, root)
+        elif stat.S_ISREG(mode):
+            if path.suffix in (".yaml", ".yml"):
+                files.append(path)
+        else:
+            errors.append(_special_file_error(path, mode, _shown(path, shown_from), root))
+
+
+def _special_file_error(path: Path, mode: int, shown: str, root: Path) -> SourceError:
+    if stat.S_ISLNK(mode):
+        if not os.path.exists(path):
+            what = "is a dangling symlink"
+        elif not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root)):
+            what = "is a symlink to a file outside the project"
+        else:
+            what = "is a symlink"
+        return SourceError(f"{what}; nvpolicy reads only the regular files and folders themselves",
+                           location=Location(shown), hint="replace the link with the file or folder it points to")
+    return SourceError(f"is {kind_of(mode)}, expected a YAML file or a folder", location=Location(shown),
+                       hint="remove it: nvpolicy reads regular files only")
+
+
+def _shown(path: Path, shown_from: Path | None) -> str:
+    if shown_from is not None:
+        with contextlib.suppress(ValueError):
+            return path.relative_to(shown_from).as_posix()
+    return str(path)

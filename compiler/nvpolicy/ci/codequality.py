@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nvpolicy.errors import NvPolicyError
+from nvpolicy.source import read_text
 
 SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
 
@@ -61,7 +62,7 @@ def report(files: list[Path]) -> str:
     issues: list[dict[str, Any]] = []
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_text(path, str(path))  # bounded, regular files only (nvpolicy._fs)
             data = json.loads(text) if text.strip() else []
         except (OSError, ValueError) as exc:
             raise NvPolicyError(f"{path}: not a lint JSON report ({exc})",

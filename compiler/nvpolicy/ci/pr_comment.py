@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nvpolicy.errors import NvPolicyError
+from nvpolicy.source import read_text
 
 MARKER = re.compile(r"<!-- nvpolicy-diff env=(\S+) part=(\d+) -->")
 
@@ -32,7 +33,7 @@ def parts(root: Path) -> dict[tuple[str, int], str]:
     found: dict[tuple[str, int], str] = {}
     for env_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
         for number, part in enumerate(sorted(env_dir.glob("*.md")), start=1):
-            text = part.read_text(encoding="utf-8")
+            text = read_text(part, str(part))  # bounded, regular files only (nvpolicy._fs)
             found[(env_dir.name, number)] = f"<!-- nvpolicy-diff env={env_dir.name} part={number} -->\n{text}"
     return found
 

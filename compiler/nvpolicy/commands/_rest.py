@@ -41,16 +41,11 @@ def connect(url: str, ca_file: Path | None, insecure: bool, timeout: float) -> C
 
 
 def write_text(target: Path | None, text: str) -> None:
-    """To stdout, or to FILE through a temporary file renamed into place (never a half-written file)."""
+    """To stdout, or to FILE through an exclusive temporary file renamed into place (never a half-written
+    file, never a write through a link: a FILE that is a symlink is refused)."""
     if target is None:
         sys.stdout.write(text)
         return
-    from nvpolicy.errors import OutputError
+    from nvpolicy._fs import write_atomic
 
-    temporary = target.with_name(f".{target.name}.nvpolicy-tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(target)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc.strerror}") from None
+    write_atomic(target, text)

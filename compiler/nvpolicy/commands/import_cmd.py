@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -58,6 +57,7 @@ def import_export(
         "know (implies --split-sidecars).", metavar="FILE")] = None,
 ) -> None:
     """Import NeuVector exports as environment-neutral source (one file per target group in policies/)."""
+    from nvpolicy._fs import confined, read_stdin
     from nvpolicy.cli import project_dir
     from nvpolicy.errors import NvPolicyError
     from nvpolicy.learn.envfile import merge_environment_text, new_environment_text
@@ -83,7 +83,7 @@ def import_export(
     sources = []
     for name in exports:
         if name == "-":
-            sources.append(("<stdin>", decode(sys.stdin.buffer.read(), "<stdin>")))
+            sources.append(("<stdin>", decode(read_stdin(), "<stdin>")))
         else:
             sources.append((name, read_text(_resolve(project, Path(name)), name)))
     observed: ObservedPorts | None = None
@@ -114,9 +114,12 @@ def import_export(
         else:
             folder = _resolve(project, policies_dir) if policies_dir else project / POLICIES_DIR
             search = [folder]
+            # File names come from the export's group names: each must stay inside the folder, with no link
+            # on the way (policies/ and --app's folder included; a --policies-dir DIR is the user's own).
+            root = folder if policies_dir else project
             if app_name:
                 folder = folder / app_name
-            files = {folder / name: objects for name, objects in plan.files.items()}
+            files = {confined(root, folder / name): objects for name, objects in plan.files.items()}
         writes = plan_files(files, header, merge, search)
 
     env_text: str | None = None

@@ -46,14 +46,13 @@ def propose(
     output_format: Annotated[str, typer.Option("--format", help="markdown (a review report) or json.")] = "markdown",
 ) -> None:
     """Propose allow rules for what NeuVector reported; flag what looks like an attack."""
-    import sys
-
+    from nvpolicy._fs import read_stdin
     from nvpolicy.cli import project_dir
     from nvpolicy.errors import NvPolicyError
     from nvpolicy.learn.events import parse_events
     from nvpolicy.learn.propose import propose as make_proposals
     from nvpolicy.learn.propose_report import as_json, as_markdown
-    from nvpolicy.source import read_text
+    from nvpolicy.source import decode, read_text
 
     if output_format not in ("markdown", "json"):
         raise NvPolicyError(f"--format {output_format!r} is not one of: markdown, json")
@@ -63,12 +62,10 @@ def propose(
     texts = []
     for name in events:
         if name == "-":
-            texts.append(("<stdin>", sys.stdin.read()))
+            texts.append(("<stdin>", decode(read_stdin(), "<stdin>")))
         else:
-            path = Path(name)
-            if not path.is_file():
-                raise NvPolicyError(f"{name}: no such file")
-            texts.append((name, read_text(path, name)))
+            # Bounded and regular files only: a FIFO or /dev/zero is refused, never waited on.
+            texts.append((name, read_text(Path(name), name)))
     parsed = parse_events(texts)
 
     environment: Environment | None = None

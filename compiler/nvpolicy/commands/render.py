@@ -40,9 +40,17 @@ def render(
 ) -> None:
     """Render ENV into rendered/<env>/: validated, deterministic, replaced atomically."""
     from nvpolicy.cli import project_dir
-    from nvpolicy.environment import environment_names
+    from nvpolicy.environment import check_environment_name, environment_names
     from nvpolicy.errors import NvPolicyError
-    from nvpolicy.pipeline import FORMATS, default_output, layout, load_policies, render_environment, write_output
+    from nvpolicy.pipeline import (
+        FORMATS,
+        check_output_target,
+        default_output,
+        layout,
+        load_policies,
+        render_environment,
+        write_outputs,
+    )
 
     project = project_dir(ctx)
     names = environment_names(project) if all_envs else list(dict.fromkeys(env))
@@ -53,20 +61,20 @@ def render(
         raise NvPolicyError(f"--format {output_format!r} is not one of: {', '.join(FORMATS)}")
     if out is not None and len(names) > 1:
         raise NvPolicyError("--out takes one environment; with several, each goes to rendered/<env>/")
-    if out is not None:
-        from nvpolicy.pipeline import check_output_target
-
-        check_output_target(project, out)
+    for name in names:
+        check_environment_name(name)
+    targets = {name: out if out is not None else default_output(project, name) for name in names}
+    # Every output target is checked before anything is rendered or written: all or nothing.
+    for target in targets.values():
+        check_output_target(project, target)
     documents = load_policies(project)
     # Render and check every environment before writing any, so a failure leaves all outputs as they were.
     results = []
     for name in names:
         rendered = render_environment(project, name, overrides, documents)
-        files = layout(rendered.objects, output_format)
-        target = out if out is not None else default_output(project, name)
-        results.append((rendered, files, target))
+        results.append((rendered, layout(rendered.objects, output_format), targets[name]))
+    write_outputs([(target, files) for _, files, target in results])
     for rendered, files, target in results:
-        write_output(target, files)
         shown = _shown(target, project)
         count = len(rendered.objects)
         typer.echo(f"{rendered.environment.name}: {count} object{'s' * (count != 1)} -> {shown}/ ({len(files)} files)")

@@ -8,16 +8,21 @@ environment is then rendered from the written files, and on failure every file i
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nvpolicy._fs import confined, crash_point, read_bytes, write_all_atomic, write_atomic
 from nvpolicy.environment import ENVIRONMENTS_DIR, Environment
 from nvpolicy.errors import NvPolicyError, OutputError
 from nvpolicy.learn.propose import Proposal
 from nvpolicy.model import API_VERSION, RenderedObject
 from nvpolicy.pipeline import POLICIES_DIR
+from nvpolicy.source import read_text
 
 
 @dataclass
@@ -48,9 +53,10 @@ def write_proposals(project: Path, environment: Environment, rendered: Sequence[
             obj["spec"].setdefault(proposal.section, []).append(dict(proposal.rule))
         by_file.setdefault(file, []).append(obj)
     for file, objects in sorted(by_file.items()):
-        path = project / file
+        # A service name from an event (`../../x`) never becomes a path outside policies/.
+        path = confined(project / POLICIES_DIR, project / file)
         if path.exists():
-            merged, _ = merge_into_text(path.read_text(encoding="utf-8"), file, objects)
+            merged, _ = merge_into_text(read_text(path, file, follow_symlinks=False), file, objects)
             result.conflicts.extend(merged.conflicts)
             if merged.changed:
                 texts[file] = merged.text
@@ -65,7 +71,8 @@ def write_proposals(project: Path, environment: Environment, rendered: Sequence[
             bindings[binding[0]] = binding[1]
     if bindings:
         env_file = f"{ENVIRONMENTS_DIR}/{environment.name}.yaml"
-        merged_env = merge_environment_text((project / env_file).read_text(encoding="utf-8"), env_file,
+        env_path = confined(project / ENVIRONMENTS_DIR, project / env_file)
+        merged_env = merge_environment_text(read_text(env_path, env_file, follow_symlinks=False), env_file,
                                             {"peers": bindings})
         result.conflicts.extend(merged_env.conflicts)
         if merged_env.added:
@@ -125,32 +132,50 @@ def _unbound_elsewhere(project: Path, env: str, peers: Sequence[str]) -> list[st
 
 
 def _write_checked(project: Path, env: str, overrides: Sequence[str], texts: dict[str, str]) -> None:
-    """Write every file, render the environment from them, and put everything back if that fails."""
+    """Write every file, render the environment from them, and put everything back if that fails.
+
+    The rollback also runs when the run is stopped: SIGTERM (a CI job cancelled, ``timeout``) is
+    turned into SystemExit while the files are out, so the same ``except`` puts them back.
+    """
     from nvpolicy.pipeline import render_environment
 
-    originals = {file: (project / file).read_bytes() if (project / file).exists() else None for file in texts}
+    paths = {file: project / file for file in texts}
+    originals = {file: read_bytes(path, file, follow_symlinks=False) if os.path.lexists(path) else None
+                 for file, path in paths.items()}
+    previous = _stop_on_sigterm()
     try:
-        for file, text in texts.items():
-            _replace(project / file, text)
+        write_all_atomic({paths[file]: text for file, text in texts.items()})
+        crash_point("proposals-written")
         render_environment(project, env, overrides)
     except BaseException as error:
-        for file, data in originals.items():
-            if data is None:
-                (project / file).unlink(missing_ok=True)
-            else:
-                (project / file).write_bytes(data)
+        _restore(paths, originals)
         if isinstance(error, NvPolicyError) and not isinstance(error, OutputError):
             raise NvPolicyError(f"with the proposals written, environment {env!r} would not render, so nothing "
                                 f"was written:\n{error.format_message()}") from None
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
-def _replace(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.nvpolicy-tmp")
+def _restore(paths: dict[str, Path], originals: dict[str, bytes | None]) -> None:
+    # Shielded from a second SIGTERM: a half-done rollback would be worse than a late exit.
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for file, data in originals.items():
+        if data is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(paths[file])
+        else:
+            write_atomic(paths[file], data)
+
+
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM raise SystemExit(143) (128 + SIGTERM, what a shell reports); the old handler to restore."""
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        return None

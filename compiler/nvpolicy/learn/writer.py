@@ -5,14 +5,12 @@ Nothing is written until every file's new text is known; each file is then repla
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nvpolicy._fs import write_all_atomic
 from nvpolicy.emit import dump
 from nvpolicy.errors import OutputError
 from nvpolicy.learn.merge import merge_into_text, object_key
@@ -79,21 +77,5 @@ def _defined_in(paths: Sequence[Path]) -> dict[tuple[str, str], Path]:
 
 
 def write_texts(texts: Mapping[Path, str]) -> None:
-    for path, text in texts.items():
-        write_atomic(path, text)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    """Every file or none: targets checked, then all written to temporary files, then renamed (nvpolicy._fs)."""
+    write_all_atomic(texts)

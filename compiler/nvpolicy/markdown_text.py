@@ -13,16 +13,17 @@ import re
 from nvpolicy.learn.literal import printable
 
 # What CommonMark or GitHub give a meaning inside a line: emphasis, code, links and images, raw HTML
-# and entities, table cells, headings and issue references, strikethrough, emoji and autolinks
-# (``:``), mentions, math. Every ASCII punctuation character may be backslash-escaped in CommonMark.
-_MARKUP = re.compile(r"([\\`*_\[\]<>&|#!~:@$])")
+# (``<``) and entities (``&``), table cells, issue references, strikethrough, mentions, math.
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; ``>`` and ``!`` mean
+# nothing without a ``<`` or ``[`` and stay readable. ``://`` is broken up so no link is made.
+_MARKUP = re.compile(r"([\\`*_\[\]<&|#~@$])|:(?=//)")
 _BACKTICKS = re.compile(r"`+")
 
 
 def inline(text: str) -> str:
     """``text`` as plain Markdown text on one line: control characters and line breaks spelled as
     escapes (``printable``), every markup character backslash-escaped."""
-    return _MARKUP.sub(r"\\\1", printable(text))
+    return _MARKUP.sub(lambda match: "\\" + match.group(0), printable(text))
 
 
 def code(text: str) -> str:

@@ -97,7 +97,7 @@ def import_export(
 
     plan = plan_import(read_exports(sources), namespace, observed, split_sidecars or declared is not None, declared)
     report = plan.report
-    origin = ", ".join(exports)
+    origin = ", ".join(_origin(name, project) for name in exports)
     scope = f", namespace {namespace} lifted" if namespace else ", imported literally"
     header = f"# Imported by nvpolicy import from {origin}{scope}.\n"
 
@@ -144,6 +144,24 @@ def import_export(
 def _resolve(project: Path, path: Path) -> Path:
     path = path.expanduser()
     return path if path.is_absolute() else project / path
+
+
+def _origin(name: str, project: Path) -> str:
+    """How a header comment names an export: as given when relative, relative to the project when inside
+    it, else its base name (no absolute path of the importing machine); printable on one line."""
+    from nvpolicy.learn.literal import printable
+
+    if name == "-":
+        return "stdin"
+    path = Path(name)
+    if path.is_absolute() or name.startswith("~"):
+        try:
+            shown = str(path.expanduser().resolve().relative_to(project.resolve()))
+        except (ValueError, OSError, RuntimeError):
+            shown = path.name
+    else:
+        shown = name
+    return printable(shown)
 
 
 def _shown(path: Path, project: Path) -> str:

@@ -102,3 +102,29 @@ def test_the_header_comment_never_holds_an_absolute_path_of_this_machine(tmp_pat
     header = (project / "policies" / "orders.yaml").read_text(encoding="utf-8").split("\n", 1)[0]
     assert header == f"# Imported by nvpolicy import from outside-export.yaml, inside-export.yaml, namespace {NS} lifted."
     assert str(tmp_path) not in header
+
+
+def test_an_address_group_with_template_syntax_stays_literal_and_out_of_the_environment_file(tmp_path: Path) -> None:
+    items = export_items(SEED_EXPORT.read_text(encoding="utf-8"))
+    items[0]["spec"]["egress"].append({
+        "action": "allow", "name": "ext-egress-9", "ports": "tcp/443", "priority": 0,
+        "selector": {"name": "ext-evil", "criteria": [{"key": "address", "op": "=", "value": "{{ vars.secret }}.io"}]}})
+    export = tmp_path / "export.yaml"
+    export.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}), encoding="utf-8")
+    project = _project(tmp_path)
+    result = run_nvpolicy("-C", str(project), "import", str(export), "-n", NS, "--env-out", "environments/dev.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "vars.secret" not in (project / "environments" / "dev.yaml").read_text(encoding="utf-8")
+    rendered = run_nvpolicy("-C", str(project), "render", "--env", "dev", "--out", str(tmp_path / "out"))
+    assert rendered.returncode == 2
+    assert "address '{{ vars.secret }}.io' is not usable" in rendered.stderr
+
+
+@pytest.mark.parametrize("container", ["{{ vars.secret }}", "a/../b", "Upper"])
+def test_a_declared_container_name_must_be_a_dns_label(tmp_path: Path, container: str) -> None:
+    project = _project(tmp_path)
+    (project / "containers.yaml").write_text(yaml.safe_dump({"containers": {container: ["java"]}}), encoding="utf-8")
+    result = run_nvpolicy("-C", str(project), "import", str(SEED_EXPORT), "-n", NS, "--containers", "containers.yaml")
+    assert result.returncode == 2
+    assert "is not a DNS-1123 label" in result.stderr and "Traceback" not in result.stderr
+    assert list((project / "policies").iterdir()) == []

@@ -93,8 +93,10 @@ def propose(
         written = write_proposals(project, environment, rendered, result.proposals, overrides)
         typer.echo(f"wrote {len(result.proposals)} proposals to {', '.join(written.changed) or 'no file'}; "
                    f"{len(result.flagged)} flagged items were not written", err=True)
-        for conflict in written.conflicts:
-            typer.echo(f"conflict: {conflict}", err=True)
+        from nvpolicy.learn.literal import printable
+
+        for conflict in written.conflicts:  # quotes rule names and paths from events: one printable line
+            typer.echo(f"conflict: {printable(conflict)}", err=True)
         for missing in written.unbound_elsewhere:
             typer.echo(f"note: new peer {missing} do not bind it yet and will not render until they do", err=True)
     if result.proposals or result.flagged:

@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nvpolicy.environment import address_problem
 from nvpolicy.learn.clean import clean_object
 from nvpolicy.learn.literal import is_template, literal, literal_tree
 from nvpolicy.learn.naming import is_positional, rule_name, short_name
 from nvpolicy.learn.ports import ObservedPorts, format_ports, is_unlocked, lock_ports, peer_port_expression
 from nvpolicy.learn.report import ImportReport
+from nvpolicy.rules.group_name import PATTERN as GROUP_NAME
 
 NAMESPACE = "{{ namespace }}"
 POLICY_MODE = "{{ policy_mode }}"
@@ -144,6 +146,10 @@ def lift_peer_selector(selector: Any, namespace: str, registry: PeerRegistry, re
         if peer is not None:
             return LiftedPeer(f'{{{{ peer("{peer}") }}}}', service, peer)
     external = address_group(selector)
+    if external is not None and (address_problem(external[1]) or not GROUP_NAME.match(external[0])):
+        # The address and group name would go into the environment file, which holds literal values
+        # only: one NeuVector would refuse stays a literal (escaped) selector that validate reports.
+        external = None
     if external is not None:
         peer = registry.address_peer(*external)
         return LiftedPeer(f'{{{{ peer("{peer}") }}}}', short_name(external[0]), peer)

@@ -73,9 +73,14 @@ def service_problem(name: str) -> str | None:
 
 def namespace_problem(name: str) -> str | None:
     """Why ``name`` is not a namespace to put in ``service('…', '…')``, or None when it is one."""
+    return label_problem(name, "namespace")
+
+
+def label_problem(name: str, what: str) -> str | None:
+    """Why ``name`` (a namespace, a container) is not a DNS-1123 label, or None when it is one."""
     if _DNS_LABEL.match(name):
         return None
-    return f"namespace {printable(name)!r} is not a DNS-1123 label (lower-case letters, digits, '-')"
+    return f"{what} {printable(name)!r} is not a DNS-1123 label (lower-case letters, digits, '-')"
 
 
 def service_call(service: str, namespace: str | None = None) -> str:

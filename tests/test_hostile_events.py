@@ -8,12 +8,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from nvpolicy.environment import Environment
+from nvpolicy.learn.literal import namespace_problem, printable, service_problem
+from nvpolicy.model import Marks, SourceDocument
+from nvpolicy.render import Renderer
 
 from tests import propose_payloads as payloads
 from tests.conftest import run_nvpolicy, tree_bytes
 
 ORDERS = payloads.ORDERS
+ENVIRONMENT = Environment("prod", "orders-prod", "Protect", {}, {"x": "EVALUATED"}, {})
 SH = ("sh", "/bin/sh")
 
 
@@ -126,7 +133,38 @@ def test_event_text_cannot_hide_or_reshape_the_markdown_report(example_project: 
     assert len([t for t in tokens if t.type == "fence"]) == len(HIDING) + 1
     ignored = html.split("<h2>Ignored events</h2>", 1)[1]
     assert ignored.count("<li>") == 3 and ignored.count("is not a DNS-1123 name") == 3
-    # Every command line is shown whole, as text, in the item it belongs to.
-    for n, text in enumerate(HIDING):
-        assert f"tool{n}" in html
+    # Every command line is shown whole, as visible text (line breaks spelled as escapes), where it belongs.
+    visible = ["".join(child.content for child in t.children or [] if child.type in ("text", "code_inline"))
+               for t in tokens if t.type == "inline"]
+    for text in HIDING:
+        assert f"why flagged: its parent sh is a shell (command: run {printable(text)} rest)" in visible
     assert "&lt;!--" in html and "<!--" not in html and "<details>" not in html
+
+
+NAME = st.one_of(st.sampled_from(["orders", "redis", "a.b", "x') }}{{ 'y", "../x", "A", "a_b", "{{ env }}", "-a", ""]),
+                 st.text(max_size=10))
+
+
+@settings(max_examples=200, deadline=None)
+@given(NAME, NAME, NAME, st.text(max_size=20), st.text(max_size=20))
+def test_every_proposal_calls_service_with_exactly_dns_1123_names(client: str, server: str, domain: str,
+                                                                  proc: str, path: str) -> None:
+    from nvpolicy.learn.events import parse_events
+    from nvpolicy.learn.propose import propose
+    from nvpolicy.render import _CALL
+
+    raw = [payloads.violation("v-1", 1, ("c", client, "dev"), ("s", server, domain or "dev"), 80),
+           payloads.violation("v-2", 2, ("s", server, domain or "dev"), ("c", client, "dev"), 80),
+           _process("i-1", proc or "p", path, workload=("w", client, "dev"))]
+    result = propose(parse_events([("events.json", json.dumps(raw))]), "dev")
+    for proposal in result.proposals + result.flagged:
+        assert service_problem(proposal.target) is None
+        rule = proposal.source_rule()
+        if proposal.section == "process":
+            rendered = Renderer(ENVIRONMENT).render(SourceDocument(rule, Marks("x", {})))
+            assert rendered is not None and rendered.data == proposal.rule
+            continue
+        call = _CALL.match(rule["selector"][2:-2])
+        assert call is not None, rule["selector"]
+        names = [argument[1:-1] for argument in call.groups()[1:] if argument is not None]
+        assert service_problem(names[0]) is None and all(namespace_problem(n) is None for n in names[1:])

@@ -100,7 +100,8 @@ def test_the_header_comment_never_holds_an_absolute_path_of_this_machine(tmp_pat
     result = run_nvpolicy("-C", str(project), "import", str(outside), str(inside.resolve()), "-n", NS)
     assert result.returncode == 0, result.stderr
     header = (project / "policies" / "orders.yaml").read_text(encoding="utf-8").split("\n", 1)[0]
-    assert header == f"# Imported by nvpolicy import from outside-export.yaml, inside-export.yaml, namespace {NS} lifted."
+    assert header == ("# Imported by nvpolicy import from outside-export.yaml, inside-export.yaml, "
+                      f"namespace {NS} lifted.")
     assert str(tmp_path) not in header
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from nvpolicy.environment import address_problem
 from nvpolicy.learn.clean import clean_object
-from nvpolicy.learn.literal import is_template, literal, literal_tree
+from nvpolicy.learn.literal import is_template, literal, literal_document
 from nvpolicy.learn.naming import is_positional, rule_name, short_name
 from nvpolicy.learn.ports import ObservedPorts, format_ports, is_unlocked, lock_ports, peer_port_expression
 from nvpolicy.learn.report import ImportReport
@@ -50,9 +50,9 @@ def escape_literal(text: str) -> str:
     return literal(text)
 
 
-def escape_all(value: Any) -> Any:
-    """Every string of ``value``, mapping keys included, as ``literal.literal_tree`` writes it."""
-    return literal_tree(value)
+def escape_all(obj: dict[str, Any]) -> dict[str, Any]:
+    """One imported object with every string, mapping keys included, as ``literal.literal_document`` writes it."""
+    return literal_document(obj)
 
 
 def learned_service(selector: Any, namespace: str) -> str | None:

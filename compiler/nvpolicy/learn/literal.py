@@ -64,6 +64,21 @@ def literal_tree(value: Any) -> Any:
     return value
 
 
+def literal_document(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """One imported object as source: ``literal_tree``, after refusing a top-level ``when:`` -- in source
+    that key is nvpolicy's own per-environment condition, so data there would decide what renders."""
+    from nvpolicy.errors import SourceError
+    from nvpolicy.render import WHEN_KEY
+
+    if WHEN_KEY in obj:
+        name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), Mapping) else None
+        raise SourceError(f"{obj.get('kind')} {printable(str(name))}: a top-level {WHEN_KEY!r} key is not part of a "
+                          f"NeuVector resource, and in nvpolicy source it decides where the object renders",
+                          hint=f"remove {WHEN_KEY!r} from the export")
+    tree: dict[str, Any] = literal_tree(obj)
+    return tree
+
+
 def service_problem(name: str) -> str | None:
     """Why ``name`` is not a service name to put in ``service('…')``, or None when it is one."""
     if _DNS_SUBDOMAIN.match(name):

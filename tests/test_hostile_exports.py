@@ -129,3 +129,13 @@ def test_a_declared_container_name_must_be_a_dns_label(tmp_path: Path, container
     assert result.returncode == 2
     assert "is not a DNS-1123 label" in result.stderr and "Traceback" not in result.stderr
     assert list((project / "policies").iterdir()) == []
+
+
+def test_a_file_name_that_resolves_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "policies" / "orders.yaml").symlink_to(tmp_path / "elsewhere.yaml")  # dangling: exists() is False
+    result = run_nvpolicy("-C", str(project), "import", str(SEED_EXPORT), "-n", NS)
+    assert result.returncode == 2, result.stderr
+    assert "refusing to write 'orders.yaml': it is not a file directly in" in result.stderr
+    assert not (tmp_path / "elsewhere.yaml").exists()
+    assert sorted(path.name for path in (project / "policies").iterdir()) == ["orders.yaml"]

@@ -116,7 +116,7 @@ def import_export(
             search = [folder]
             if app_name:
                 folder = folder / app_name
-            files = {folder / name: objects for name, objects in plan.files.items()}
+            files = {_confined(folder, name): objects for name, objects in plan.files.items()}
         writes = plan_files(files, header, merge, search)
 
     env_text: str | None = None
@@ -144,6 +144,17 @@ def import_export(
 def _resolve(project: Path, path: Path) -> Path:
     path = path.expanduser()
     return path if path.is_absolute() else project / path
+
+
+def _confined(folder: Path, name: str) -> Path:
+    """``folder/name`` for a file name made from export data: one plain name, resolving inside ``folder``."""
+    from nvpolicy.errors import OutputError
+    from nvpolicy.learn.literal import printable
+
+    path = folder / name
+    if Path(name).name != name or name in ("", ".", "..") or path.resolve().parent != folder.resolve():
+        raise OutputError(f"refusing to write {printable(name)!r}: it is not a file directly in {folder}")
+    return path
 
 
 def _origin(name: str, project: Path) -> str:

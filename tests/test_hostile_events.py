@@ -168,3 +168,12 @@ def test_every_proposal_calls_service_with_exactly_dns_1123_names(client: str, s
         assert call is not None, rule["selector"]
         names = [argument[1:-1] for argument in call.groups()[1:] if argument is not None]
         assert service_problem(names[0]) is None and all(namespace_problem(n) is None for n in names[1:])
+
+
+def test_a_new_policy_file_never_follows_a_link_out_of_policies(example_project: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.yaml"
+    (example_project / "policies" / "redis.yaml").symlink_to(outside)  # dangling: nothing renders from it
+    events = _events(tmp_path, [payloads.violation("v-1", 1, payloads.REDIS, ORDERS, 8080)])
+    result = run_nvpolicy("-C", str(example_project), "propose", str(events), "--env", "dev", "--write")
+    assert result.returncode != 0 and not outside.exists()
+    assert "refusing to write a policy for service 'redis'" in result.stderr or "redis.yaml" in result.stderr

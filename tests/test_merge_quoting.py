@@ -58,3 +58,12 @@ def test_environment_merge_quotes_new_values() -> None:
                                      "peers": {"db": {"address": "no", "group": "1:20"}}})
     data = load_text(merged.text, "environments/dev.yaml")[0].data
     assert data == {"namespace": "dev", "policy_mode": "on", "peers": {"db": {"address": "no", "group": "1:20"}}}
+
+
+def test_literals_that_differ_only_in_spaces_or_quotes_are_different_rules() -> None:
+    from nvpolicy.learn.literal import literal
+
+    paths = ["/a {{ b", "/a {{b", "/a {{ 'b'", '/a {{ "b"']
+    rules = [{"name": "p", "action": "allow", "path": literal(path)} for path in paths]
+    merged, _ = merge_into_text(dump(EXISTING), "policies/web.yaml", [{**EXISTING, "spec": {"process": rules}}])
+    assert merged.merged == ["policies/web.yaml: NvSecurityRule web: 4 added, 0 already present"]

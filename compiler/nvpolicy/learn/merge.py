@@ -49,8 +49,15 @@ def canonical(value: Any) -> Any:
     if isinstance(value, list):
         return [canonical(item) for item in value]
     if isinstance(value, str) and "{{" in value:
-        return _EXPRESSION.sub(lambda m: "{{" + re.sub(r"\s+", "", m.group(1)).replace("'", '"') + "}}", value)
+        return _EXPRESSION.sub(_canonical_expression, value)
     return value
+
+
+def _canonical_expression(match: re.Match[str]) -> str:
+    expr = match.group(1)
+    if expr.strip()[:1] in ("'", '"'):
+        return match.group(0)  # an escaped literal (learn.literal): its spaces and quotes are the data
+    return "{{" + re.sub(r"\s+", "", expr).replace("'", '"') + "}}"
 
 
 def object_key(obj: Mapping[str, Any]) -> tuple[str, str]:

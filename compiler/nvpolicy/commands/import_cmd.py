@@ -72,6 +72,11 @@ def import_export(
     project = project_dir(ctx)
     if output is not None and policies_dir is not None:
         raise NvPolicyError("-o FILE and --policies-dir DIR exclude each other")
+    from nvpolicy.learn.literal import label_problem
+
+    if namespace is not None and label_problem(namespace, "--namespace"):
+        # It is written into the environment file, which holds literal values: a namespace, never template code.
+        raise NvPolicyError(str(label_problem(namespace, "--namespace")), hint="a Kubernetes namespace name")
     if env_out is not None and namespace is None:
         raise NvPolicyError("--env-out needs --namespace: the environment file binds the lifted namespace")
     if app_name is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9_.]*[a-z0-9])?", app_name):

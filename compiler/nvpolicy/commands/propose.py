@@ -83,6 +83,10 @@ def propose(
     lifted = namespace or (environment.namespace if environment else None)
     if lifted is None:
         raise NvPolicyError("name the namespace the events come from: --namespace NS (or --env ENV)")
+    from nvpolicy.learn.literal import label_problem
+
+    if label_problem(lifted, "--namespace"):
+        raise NvPolicyError(str(label_problem(lifted, "--namespace")), hint="a Kubernetes namespace name")
     result = make_proposals(parsed, lifted, environment=environment, rendered=rendered)
     report = as_json(result, files) if output_format == "json" else as_markdown(result, files, env, lifted)
     typer.echo(report, nl=False)

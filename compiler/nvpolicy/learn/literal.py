@@ -7,8 +7,8 @@ control character as an escape, so the written form holds no marker inside it: i
 single-expression path and yields exactly the original text in every environment.
 
 Names that go *inside* template code (``service('…')``) are never escaped, only accepted when they are
-names NeuVector gives services and namespaces (``service_name``/``namespace_name``); anything else is
-refused with a reason the caller reports.
+names NeuVector gives services and namespaces (``service_problem``/``namespace_problem``, then
+``service_call``); anything else is refused with a reason the caller reports.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# What render.py evaluates: a string holding one of these is a template (render._MARKERS).
-TEMPLATE_MARKERS = ("{{", "{%", "{#")
+from nvpolicy.errors import SourceError
+from nvpolicy.render import TEMPLATE_MARKERS, WHEN_KEY
 
 # Characters spelled as escapes inside the Jinja literal: the marker halves, the literal's own
 # quote and escape character, and everything Jinja's lexer would alter (it turns \r\n and \r into
@@ -67,9 +67,6 @@ def literal_tree(value: Any) -> Any:
 def literal_document(obj: Mapping[str, Any]) -> dict[str, Any]:
     """One imported object as source: ``literal_tree``, after refusing a top-level ``when:`` -- in source
     that key is nvpolicy's own per-environment condition, so data there would decide what renders."""
-    from nvpolicy.errors import SourceError
-    from nvpolicy.render import WHEN_KEY
-
     if WHEN_KEY in obj:
         name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), Mapping) else None
         raise SourceError(f"{obj.get('kind')} {printable(str(name))}: a top-level {WHEN_KEY!r} key is not part of a "

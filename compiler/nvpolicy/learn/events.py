@@ -86,6 +86,7 @@ def parse_events(texts: Iterable[tuple[str, str]]) -> Events:
     seen: set[tuple[str, str]] = set()
     for name, text in texts:
         for raw, line in _raw_events(name, text):
+            _refuse_surrogates(raw, Location(name, line))
             event = _event(raw, Location(name, line))
             if event is None:
                 result.ignored += 1
@@ -99,6 +100,17 @@ def parse_events(texts: Iterable[tuple[str, str]]) -> Events:
             else:
                 result.process.append(event)
     return result
+
+
+def _refuse_surrogates(raw: Mapping[str, Any], where: Location) -> None:
+    """JSON's ``\ud800`` escapes can spell half a character, which no report or file can hold."""
+    for key, value in raw.items():
+        for text in (key, value):
+            if isinstance(text, str) and not text.isprintable() and any("\ud800" <= c <= "\udfff" for c in text):
+                from nvpolicy.learn.literal import printable
+
+                raise SourceError(f"event {printable(str(raw.get('id', '?')))[:40]}: {printable(str(key))[:40]} "
+                                  "holds a lone UTF-16 surrogate (half a character), not text", location=where)
 
 
 def _raw_events(name: str, text: str) -> list[tuple[Mapping[str, Any], int]]:

@@ -12,7 +12,7 @@ from nvpolicy.publish.lock import publish_lock
 from tests.conftest import tree_bytes
 from tests.publish_helpers import commit_all, commit_count, git, head, init_repo, leftovers, publish
 
-BEFORE_COMMIT = ["journal", "aside", "swap", "add"]
+BEFORE_COMMIT = ["journal", "aside", "swap", "object"]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_kill_before_the_commit_rolls_back_to_the_previous_state(
 
 
 def test_kill_during_a_first_publish_leaves_no_directory(source: Path, deploy: Path) -> None:
-    killed(source, deploy, "add")
+    killed(source, deploy, "object")
     assert git(deploy, "ls-tree", "--name-only", "HEAD", "dev") == ""
     assert commit_count(deploy) == 1
     rerun = publish(source, deploy)

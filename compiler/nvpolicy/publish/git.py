@@ -221,10 +221,11 @@ class Git:
                     info, path = record.split("\t", 1)
                     mode, sha, _stage = info.split()
                     staged[path] = (mode, sha)
-        regular = [path for path in paths if "\n" not in path and path in staged and staged[path][0] in ("100644", "100755")
+        regular = [path for path in paths
+                   if "\n" not in path and path in staged and staged[path][0] in ("100644", "100755")
                    and (self.path / path).is_file() and not (self.path / path).is_symlink()]
         shas = self.hash_files([Path(path) for path in regular], write=False)
-        return {path for path, sha in zip(regular, shas)
+        return {path for path, sha in zip(regular, shas, strict=True)
                 if sha == staged[path][1]
                 and (staged[path][0] == "100755") == os.access(self.path / path, os.X_OK)}
 

@@ -7,12 +7,14 @@ commit, say) is one more line there.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from nvpolicy.emit import OutputFile
 from nvpolicy.errors import NvPolicyError
+from nvpolicy.model import RenderedObject
 from nvpolicy.pipeline import layout, load_policies, render_environment
 from nvpolicy.publish.errors import DeployRepoError, DirtySourceError, PushRejectedError
 from nvpolicy.publish.git import Git
@@ -51,12 +53,15 @@ class PublishResult:
 
 def publish(request: PublishRequest) -> PublishResult:
     subdir = _check_subdir(request.subdir if request.subdir is not None else request.env)
+    _check_not_the_sources(request.project, request.repo, subdir)
     deploy = _deploy_repo(request.repo)
     target, pathspec = _target(deploy, request.repo, subdir)
-    _check_not_the_sources(request.project, target, request.repo, subdir)
     source = _source(request.project, request.allow_dirty)
     rendered = render_environment(request.project, request.env, request.overrides, load_policies(request.project))
     files = layout(rendered.objects, "crds")
+
+    def message(counts: Counts) -> str:
+        return commit_message(request.env, source, counts, request.message, request.overrides)
 
     recovered: list[str] = []
     with publish_lock(deploy.git_path(LOCK)) as lock:
@@ -66,23 +71,36 @@ def publish(request: PublishRequest) -> PublishResult:
         outcome = recover(deploy, journal, target.parent)
         if outcome:
             recovered.append(outcome)
-        branch = _check_repo_state(deploy, request.repo, pathspec, request.branch)
-        staged = stage(target, files)
         try:
-            prepared = prepare(deploy, staged, pathspec)
-            if prepared.unchanged:
-                sha, counts = None, None
-            else:
-                added, changed, removed = count_objects(prepared.old_owned, staged.new_owned)
-                widening = widening_count(_parse(prepared.old_owned), [obj.data for obj in rendered.objects])
-                counts = Counts(added, changed, removed, widening)
-                message = commit_message(request.env, source, counts, request.message, request.overrides)
-                sha = deploy.short(commit(deploy, journal, target, pathspec, staged, prepared, branch, message))
-        finally:
-            # Swapped in when committed; otherwise (nothing to commit, or a failure) it is garbage.
-            shutil.rmtree(staged.directory, ignore_errors=True)
+            branch = _check_repo_state(deploy, request.repo, pathspec, request.branch)
+            sha, counts = _stage_and_commit(deploy, journal, target, pathspec, files, rendered.objects, message,
+                                            branch)
+        except NvPolicyError as exc:
+            # What recovery did is news even when this run then stops: say it with the refusal.
+            if recovered:
+                exc.hint = "; ".join([*([exc.hint] if exc.hint else []), *(f"note: {n}" for n in recovered)])
+            raise
         pushed = _push(deploy, request.push, branch, sha) if request.push else None
     return PublishResult(request.env, pathspec, branch, sha, counts, source, recovered, pushed)
+
+
+def _stage_and_commit(deploy: Git, journal: Path, target: Path, pathspec: str, files: list[OutputFile],
+                      objects: Sequence[RenderedObject], message: Callable[[Counts], str],
+                      branch: str) -> tuple[str | None, Counts | None]:
+    """Stage SUBDIR, build its tree; commit it unless it is HEAD's. Returns (short sha, counts) or (None, None)."""
+    staged = stage(target, files)
+    try:
+        prepared = prepare(deploy, staged, pathspec)
+        if prepared.unchanged:
+            return None, None
+        added, changed, removed = count_objects(prepared.old_owned, staged.new_owned)
+        widening = widening_count(_parse(prepared.old_owned), [obj.data for obj in objects])
+        counts = Counts(added, changed, removed, widening)
+        sha = commit(deploy, journal, target, pathspec, staged, prepared, branch, message(counts))
+        return deploy.short(sha), counts
+    finally:
+        # Swapped in when committed; otherwise (nothing to commit, or a failure) it is garbage.
+        shutil.rmtree(staged.directory, ignore_errors=True)
 
 
 def _deploy_repo(repo: Path) -> Git:
@@ -121,22 +139,24 @@ def _target(deploy: Git, repo: Path, subdir: str) -> tuple[Path, str]:
     return real, real.relative_to(top).as_posix()
 
 
-def _check_not_the_sources(project: Path, target: Path, repo: Path, subdir: str) -> None:
+def _check_not_the_sources(project: Path, repo: Path, subdir: str) -> None:
     """SUBDIR is replaced whole: it may neither hold nor lie inside the policy project's sources.
 
-    ``publish --repo . --dir policies`` (or ``--dir .``-like choices that contain the project)
-    would turn rendered output into sources, or sources into files publish owns and removes.
+    ``publish --repo . --dir policies`` (or a --dir that contains the project) would mix rendered
+    output into the sources, or make sources files publish owns and removes. Checked first, on
+    the real paths (symlinks followed), before git or anything else runs.
     """
     root = project.resolve()
+    target = (repo / subdir).resolve()
+    if root.is_relative_to(target):
+        raise DeployRepoError(f"--repo {repo} --dir {subdir} is {target}, which holds the policy project {root}",
+                              hint="publish into a separate deploy repo (or another directory), e.g. --repo ../deploy")
     for source in (root / "policies", root / "environments"):
         real = source.resolve()
         if target == real or target.is_relative_to(real) or real.is_relative_to(target):
             raise DeployRepoError(
                 f"--repo {repo} --dir {subdir} is {target}, which overlaps the policy sources {real}",
                 hint="publish into a separate deploy repo (or another directory), e.g. --repo ../deploy")
-    if root.is_relative_to(target):
-        raise DeployRepoError(f"--repo {repo} --dir {subdir} is {target}, which holds the policy project {root}",
-                              hint="publish into a separate deploy repo (or another directory), e.g. --repo ../deploy")
 
 
 def _source(project: Path, allow_dirty: bool) -> Source:

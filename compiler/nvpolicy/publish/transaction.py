@@ -131,11 +131,12 @@ def prepare(git: Git, staged: Staged, pathspec: str) -> Prepared:
     written = [*sorted(staged.new_owned), MANIFEST]
     staging = PurePosixPath(pathspec).parent / staged.directory.name
     shas = git.hash_files([Path(staging / relative) for relative in written])
-    add = [TreeEntry("100644", sha, prefix + relative) for relative, sha in zip(written, shas)]
+    add = [TreeEntry("100644", sha, prefix + relative) for relative, sha in zip(written, shas, strict=True)]
     tree = git.write_tree(git.git_path(PRIVATE_INDEX), head, remove, add)
     old = [entry for entry in before if entry.path[len(prefix):] in staged.owned_before
            and entry.mode in ("100644", "100755")]
-    old_owned = dict(zip([entry.path[len(prefix):] for entry in old], git.blobs([entry.sha for entry in old])))
+    contents = git.blobs([entry.sha for entry in old])
+    old_owned = dict(zip([entry.path[len(prefix):] for entry in old], contents, strict=True))
     return Prepared(head, tree, tree == git.tree_of(head), old_owned)
 
 

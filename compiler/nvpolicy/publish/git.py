@@ -84,6 +84,7 @@ _SAFE_CONFIG = (
     "maintenance.auto=false",
     "core.logAllRefUpdates=true",     # our commit is in the reflog, where recovery looks for it
     "core.safecrlf=false",            # warnings about line endings never fail a comparison
+    "i18n.commitEncoding=UTF-8",      # the message is UTF-8; no re-encoding header
 )
 
 
@@ -93,6 +94,7 @@ def clean_environment(environ: Mapping[str, str]) -> dict[str, str]:
     # Pathspecs are file names, never globs or magic: a directory called `[a]` means itself.
     env["GIT_LITERAL_PATHSPECS"] = "1"
     env["LC_ALL"] = "C"  # git's messages are matched (identity errors, push rejections)
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # `status` never rewrites the index behind the user's back
     return env
 
 
@@ -167,9 +169,6 @@ class Git:
 
     def tree_of(self, commit: str | None) -> str | None:
         return self.out("rev-parse", f"{commit}^{{tree}}") if commit else None
-
-    def message(self, commit: str) -> str:
-        return self.run("log", "-1", "--format=%B", commit).stdout
 
     def short(self, commit: str) -> str:
         return self.out("rev-parse", "--short", commit)

@@ -84,7 +84,8 @@ CONVERSIONS = {
     "autocrlf-global": ({"core.autocrlf": "true", "core.eol": "crlf"}, None),
     "text-auto-crlf": ({"core.eol": "crlf", "core.safecrlf": "true"}, "* text=auto\n"),
     "ident": ({}, "* ident\n"),
-    "working-tree-encoding": ({}, "*.yaml working-tree-encoding=UTF-16\n"),
+    "working-tree-encoding": ({}, "*.yaml working-tree-encoding=UTF-16\n"
+                                  ".nvpolicy-owned working-tree-encoding=UTF-16\n"),
 }
 
 

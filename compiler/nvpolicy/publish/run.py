@@ -20,7 +20,7 @@ from nvpolicy.publish.errors import DeployRepoError, DirtySourceError, PushRejec
 from nvpolicy.publish.git import Git
 from nvpolicy.publish.lock import publish_lock
 from nvpolicy.publish.message import Counts, Source, commit_message, count_objects, widening_count
-from nvpolicy.publish.transaction import JOURNAL, commit, prepare, recover, stage
+from nvpolicy.publish.transaction import JOURNAL, commit, owned_paths, prepare, recover, stage
 from nvpolicy.source import load_text
 
 LOCK = "nvpolicy-publish.lock"
@@ -88,7 +88,7 @@ def _stage_and_commit(deploy: Git, journal: Path, target: Path, pathspec: str, f
                       objects: Sequence[RenderedObject], message: Callable[[Counts], str],
                       branch: str) -> tuple[str | None, Counts | None]:
     """Stage SUBDIR, build its tree; commit it unless it is HEAD's. Returns (short sha, counts) or (None, None)."""
-    staged = stage(target, files)
+    staged = stage(target, files, owned_paths(deploy, target, pathspec))
     try:
         prepared = prepare(deploy, staged, pathspec)
         if prepared.unchanged:

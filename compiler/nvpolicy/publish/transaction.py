@@ -56,7 +56,7 @@ from pathlib import Path, PurePosixPath
 from nvpolicy.emit import OutputFile, fsync_path
 from nvpolicy.errors import NvPolicyError, OutputError
 from nvpolicy.publish.git import Git, TreeEntry
-from nvpolicy.publish.manifest import MANIFEST, read_manifest, render_manifest
+from nvpolicy.publish.manifest import MANIFEST, parse_manifest, read_manifest, render_manifest
 
 PREFIX = ".nvpolicy-publish."
 JOURNAL = "nvpolicy-publish.journal"
@@ -90,9 +90,21 @@ def _name(target: Path, role: str) -> Path:
     return target.parent / f"{PREFIX}{target.name}.{role}.{os.getpid()}"
 
 
-def stage(target: Path, files: list[OutputFile]) -> Staged:
+def owned_paths(git: Git, target: Path, pathspec: str) -> set[str]:
+    """What publish wrote into SUBDIR: the committed manifest, else (never committed) the one on disk.
+
+    The committed one is the record: a checkout may have converted the file on disk
+    (``working-tree-encoding``, line endings) into something we would misread.
+    """
+    entries = git.ls_tree(git.head(), f"{pathspec}/{MANIFEST}")
+    committed = [entry for entry in entries if entry.mode in ("100644", "100755")]
+    if committed:
+        return parse_manifest(git.blobs([committed[0].sha])[0])
+    return read_manifest(target)
+
+
+def stage(target: Path, files: list[OutputFile], owned: set[str]) -> Staged:
     """Build the complete new SUBDIR next to ``target`` (rendered + foreign files + manifest)."""
-    owned = read_manifest(target)
     new_owned = {f.path: f.text.encode("utf-8") for f in files}
     staging = _name(target, "staging")
     try:

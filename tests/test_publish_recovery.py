@@ -178,3 +178,13 @@ def test_a_commit_that_happened_is_never_rolled_back_whatever_moved_since(
         assert rerun.returncode == 0, rerun.stderr
         assert "completed the killed publish of dev/" in rerun.stderr and "no changes" in rerun.stdout
         assert git(deploy, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_lock_file_planted_as_a_symlink_is_never_followed(source: Path, deploy: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n", encoding="utf-8")
+    (deploy / ".git" / "nvpolicy-publish.lock").symlink_to(victim)
+    result = publish(source, deploy)
+    assert result.returncode == 2 and "cannot create the publish lock" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert victim.read_text(encoding="utf-8") == "precious\n" and commit_count(deploy) == 1

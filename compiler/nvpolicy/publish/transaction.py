@@ -169,8 +169,12 @@ def commit(git: Git, journal: Path, target: Path, pathspec: str, staged: Staged,
     """Swap the staged tree in and commit it; on a git failure, roll back and re-raise. Returns the commit."""
     run = uuid.uuid4().hex[:16]
     retired = _name(target, "retired")
-    _write_journal(journal, {"subdir": pathspec, "branch": branch, "head": prepared.head, "run": run,
-                             "staging": staged.directory.name, "retired": retired.name})
+    try:
+        _write_journal(journal, {"subdir": pathspec, "branch": branch, "head": prepared.head, "run": run,
+                                 "staging": staged.directory.name, "retired": retired.name})
+    except OSError as exc:
+        raise OutputError(f"cannot write the publish journal {journal}: {exc.strerror or exc}",
+                          hint="check the deploy repo's .git directory (permissions, free space)") from None
     checkpoint("journal")
     try:
         if target.exists():
@@ -255,12 +259,18 @@ def _remove_leftovers(parent: Path) -> None:
 
 
 def _write_journal(path: Path, record: dict[str, object]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(record, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    # A fresh, random temp name created exclusively: never a file or symlink someone left there.
+    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     fsync_path(path.parent)
 
 

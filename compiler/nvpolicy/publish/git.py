@@ -159,8 +159,13 @@ class Git:
 
     def git_path(self, name: str) -> Path:
         """A path inside the git dir (per work tree), e.g. for our lock and journal."""
-        found = Path(self.out("rev-parse", "--git-path", name))
-        return found if found.is_absolute() else self.path / found
+        return self.git_paths([name])[0]
+
+    def git_paths(self, names: Sequence[str]) -> list[Path]:
+        """Several git-dir paths in one call (names are our constants: no newline)."""
+        text = self.run("rev-parse", *[part for name in names for part in ("--git-path", name)]).stdout
+        found = [Path(line) for line in text.splitlines()]
+        return [path if path.is_absolute() else self.path / path for path in found]
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None on an unborn branch."""
@@ -183,8 +188,8 @@ class Git:
 
     def in_progress(self) -> str | None:
         """What multi-step operation is waiting for the user (a merge, a rebase, …), if any."""
-        for name, what in _IN_PROGRESS.items():
-            if self.git_path(name).exists():
+        for path, what in zip(self.git_paths(list(_IN_PROGRESS)), _IN_PROGRESS.values(), strict=True):
+            if path.exists():
                 return what
         return None
 

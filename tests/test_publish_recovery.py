@@ -12,7 +12,7 @@ from nvpolicy.publish.lock import publish_lock
 from tests.conftest import tree_bytes
 from tests.publish_helpers import commit_all, commit_count, git, head, init_repo, leftovers, publish
 
-BEFORE_COMMIT = ["journal", "aside", "swap", "add"]
+BEFORE_COMMIT = ["journal", "aside", "swap", "object"]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_kill_before_the_commit_rolls_back_to_the_previous_state(
 
 
 def test_kill_during_a_first_publish_leaves_no_directory(source: Path, deploy: Path) -> None:
-    killed(source, deploy, "add")
+    killed(source, deploy, "object")
     assert git(deploy, "ls-tree", "--name-only", "HEAD", "dev") == ""
     assert commit_count(deploy) == 1
     rerun = publish(source, deploy)
@@ -132,3 +132,59 @@ def test_a_failing_git_commit_rolls_back_at_once(source: Path, deploy: Path) -> 
     assert "git commit failed" in result.stderr and "GIT_AUTHOR_" in result.stderr
     assert commit_count(deploy) == 1 and not (deploy / "dev").exists()
     assert_consistent(deploy)
+
+
+def test_kill_between_the_commit_and_the_journals_removal_is_recognised_as_done(
+        source: Path, deploy: Path) -> None:
+    assert publish(source, deploy).returncode == 0
+    change_source(source)
+    result = publish(source, deploy, extra_env={"NVPOLICY_PUBLISH_FAULT": "cleanup"})
+    assert result.returncode == -signal.SIGKILL, (result.returncode, result.stderr)
+    assert (deploy / ".git" / "nvpolicy-publish.journal").exists()
+    committed, snapshot = head(deploy), tree_bytes(deploy / "dev")
+    rerun = publish(source, deploy)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "completed the killed publish of dev/" in rerun.stderr and "no changes" in rerun.stdout
+    assert head(deploy) == committed and tree_bytes(deploy / "dev") == snapshot
+    assert_consistent(deploy)
+
+
+@pytest.mark.parametrize("meanwhile", ["commit-on-top", "reset-away", "switch-branch"])
+def test_a_commit_that_happened_is_never_rolled_back_whatever_moved_since(
+        source: Path, deploy: Path, meanwhile: str) -> None:
+    """HEAD is no longer the killed run's commit: someone committed on top, reset, or switched branch."""
+    assert publish(source, deploy).returncode == 0
+    change_source(source)
+    killed(source, deploy, "commit")
+    committed, snapshot = head(deploy), tree_bytes(deploy / "dev")
+    if meanwhile == "commit-on-top":
+        (deploy / "README.md").write_text("edited by someone\n", encoding="utf-8")
+        git(deploy, "commit", "-q", "-m", "unrelated", "--", "README.md")
+    elif meanwhile == "reset-away":
+        git(deploy, "reset", "-q", "--soft", "HEAD~1")  # the commit survives only in the reflog
+    else:
+        git(deploy, "switch", "-q", "-c", "elsewhere")
+    rerun = publish(source, deploy)
+    assert "rolled back" not in rerun.stderr
+    # The published tree stays in place: nothing of the killed run's commit is undone on disk.
+    assert tree_bytes(deploy / "dev") == snapshot
+    assert git(deploy, "cat-file", "-t", committed) == "commit"
+    assert leftovers(deploy) == [] and not (deploy / ".git" / "nvpolicy-publish.journal").exists()
+    if meanwhile == "reset-away":
+        # Kept on disk, so the reset shows as uncommitted changes under dev/ for the user to decide.
+        assert rerun.returncode == 2 and "uncommitted changes under dev/" in rerun.stderr, rerun.stderr
+        assert "note: completed the killed publish of dev/" in rerun.stderr
+    else:
+        assert rerun.returncode == 0, rerun.stderr
+        assert "completed the killed publish of dev/" in rerun.stderr and "no changes" in rerun.stdout
+        assert git(deploy, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_lock_file_planted_as_a_symlink_is_never_followed(source: Path, deploy: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n", encoding="utf-8")
+    (deploy / ".git" / "nvpolicy-publish.lock").symlink_to(victim)
+    result = publish(source, deploy)
+    assert result.returncode == 2 and "cannot create the publish lock" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert victim.read_text(encoding="utf-8") == "precious\n" and commit_count(deploy) == 1

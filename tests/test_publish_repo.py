@@ -9,7 +9,7 @@ import pytest
 from nvpolicy.pipeline import layout, render_environment
 
 from tests.conftest import run_nvpolicy, tree_bytes
-from tests.publish_helpers import commit_all, commit_count, git, head, init_repo, leftovers, publish
+from tests.publish_helpers import GIT_ENV, commit_all, commit_count, git, head, init_repo, leftovers, publish
 
 MANIFEST = ".nvpolicy-owned"
 
@@ -290,3 +290,35 @@ def test_a_directory_outside_the_repo_is_refused(source: Path, deploy: Path, sub
     assert result.returncode == 2
     assert f"--dir {subdir!r}" in result.stderr
     assert commit_count(deploy) == 1
+
+
+@pytest.mark.parametrize(("repo", "subdir", "said"), [
+    (".", "policies", "overlaps the policy sources"),
+    (".", "environments", "overlaps the policy sources"),
+    (".", "policies/rendered", "overlaps the policy sources"),
+    ("policies", "deploy", "overlaps the policy sources"),
+    ("..", "example", "which holds the policy project"),
+    ("link", "prod", "overlaps the policy sources"),  # a symlink into the sources is followed
+])
+def test_a_directory_overlapping_the_policy_sources_is_refused_and_nothing_moves(
+        source: Path, repo: str, subdir: str, said: str) -> None:
+    """`publish --repo . --dir policies`: the policy repo as deploy repo, SUBDIR its sources (or holding them)."""
+    (source / "link").symlink_to("environments")
+    commit_all(source, "a link")
+    git(source.parent, "init", "-q", "-b", "main")  # `--repo ..` is a work tree too
+    before, snapshot = head(source), tree_bytes(source)
+    result = run_nvpolicy("-C", str(source), "publish", "--env", "prod", "--repo", repo, "--dir", subdir,
+                          cwd=source, env=GIT_ENV)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert said in result.stderr and "hint: publish into a separate deploy repo" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert head(source) == before and tree_bytes(source) == snapshot
+    assert leftovers(source) == [] and leftovers(source / "policies") == []
+
+
+def test_the_policy_repo_may_be_the_deploy_repo_with_a_separate_directory(source: Path) -> None:
+    result = run_nvpolicy("-C", str(source), "publish", "--env", "dev", "--repo", ".", "--dir", "deploy/dev",
+                          cwd=source, env=GIT_ENV)
+    assert result.returncode == 0, result.stderr
+    assert git(source, "show", "--name-only", "--format=", "HEAD").splitlines() == sorted(
+        f"deploy/dev/{path}" for path in tree_bytes(source / "deploy" / "dev"))

@@ -43,7 +43,7 @@ def _describe(text: str) -> str:
 def publish_lock(path: Path) -> Iterator[Lock]:
     """Hold the lock at ``path`` for the duration of the block; refuse at once if another run holds it."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # never through a planted link
     except OSError as exc:
         raise NvPolicyError(f"cannot create the publish lock {path}: {exc.strerror or exc}") from None
     try:

@@ -18,14 +18,30 @@ def render_manifest(paths: Iterable[str]) -> str:
     return _HEADER + "".join(f"{path}\n" for path in sorted(set(paths)))
 
 
+_MAX_BYTES = 16 * 1024 * 1024  # a manifest lists file names; anything bigger is not one
+
+
 def read_manifest(directory: Path) -> set[str]:
-    """The owned paths recorded in ``directory``; empty when there is no manifest yet."""
+    """The owned paths recorded in ``directory``; empty when there is no manifest yet.
+
+    Only a regular file is read (never a FIFO, device or symlink someone put there), and only so much.
+    """
+    path = directory / MANIFEST
     try:
-        text = (directory / MANIFEST).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        return set()
-    except (OSError, UnicodeDecodeError):
+        if path.is_symlink() or not path.is_file():
+            return set()
+        with path.open("rb") as handle:
+            return parse_manifest(handle.read(_MAX_BYTES))
+    except OSError:
         return set()  # unreadable: own nothing rather than guess
+
+
+def parse_manifest(data: bytes) -> set[str]:
+    """The owned paths a manifest's bytes list (CRLF line ends are fine); none when it is not UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return set()
     return {line for line in (raw.strip() for raw in text.splitlines()) if line and _is_inside(line)}
 
 

@@ -1,20 +1,26 @@
-"""The order of a publish: check the source, render, lock, recover, check the target, stage, commit, push."""
+"""The order of a publish: check the request, render, lock, recover, check the target, stage, commit, push.
+
+``publish()`` reads as that list; each step is one function, so a step (a gate before the
+commit, say) is one more line there.
+"""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from nvpolicy.emit import OutputFile
 from nvpolicy.errors import NvPolicyError
+from nvpolicy.model import RenderedObject
 from nvpolicy.pipeline import layout, load_policies, render_environment
 from nvpolicy.publish.errors import DeployRepoError, DirtySourceError, PushRejectedError
 from nvpolicy.publish.git import Git
 from nvpolicy.publish.lock import publish_lock
 from nvpolicy.publish.message import Counts, Source, commit_message, count_objects, widening_count
-from nvpolicy.publish.transaction import JOURNAL, commit, recover, stage
+from nvpolicy.publish.transaction import JOURNAL, commit, owned_paths, prepare, recover, stage
 from nvpolicy.source import load_text
 
 LOCK = "nvpolicy-publish.lock"
@@ -47,14 +53,15 @@ class PublishResult:
 
 def publish(request: PublishRequest) -> PublishResult:
     subdir = _check_subdir(request.subdir if request.subdir is not None else request.env)
-    deploy = Git(request.repo)
-    if not deploy.is_work_tree():
-        raise DeployRepoError(f"--repo {request.repo} is not a git work tree",
-                              hint=f"clone the deploy repo there, or create one: git init {request.repo}")
+    _check_not_the_sources(request.project, request.repo, subdir)
+    deploy = _deploy_repo(request.repo)
+    target, pathspec = _target(deploy, request.repo, subdir)
     source = _source(request.project, request.allow_dirty)
     rendered = render_environment(request.project, request.env, request.overrides, load_policies(request.project))
     files = layout(rendered.objects, "crds")
-    target, pathspec = _target(deploy, request.repo, subdir)
+
+    def message(counts: Counts) -> str:
+        return commit_message(request.env, source, counts, request.message, request.overrides)
 
     recovered: list[str] = []
     with publish_lock(deploy.git_path(LOCK)) as lock:
@@ -64,26 +71,51 @@ def publish(request: PublishRequest) -> PublishResult:
         outcome = recover(deploy, journal, target.parent)
         if outcome:
             recovered.append(outcome)
-        branch = _check_repo_state(deploy, request.repo, pathspec, request.branch)
-        staged = stage(target, files)
-        if staged.unchanged:
-            shutil.rmtree(staged.directory, ignore_errors=True)
-            sha, counts = None, None
-        else:
-            try:
-                added, changed, removed = count_objects(staged.old_owned, staged.new_owned)
-                widening = widening_count(_parse(staged.old_owned), [obj.data for obj in rendered.objects])
-                counts = Counts(added, changed, removed, widening)
-                message = commit_message(request.env, source, counts, request.message, request.overrides)
-            except BaseException:
-                shutil.rmtree(staged.directory, ignore_errors=True)
-                raise
-            sha = deploy.short(commit(deploy, journal, target, pathspec, staged, message))
+        try:
+            branch = _check_repo_state(deploy, request.repo, pathspec, request.branch)
+            sha, counts = _stage_and_commit(deploy, journal, target, pathspec, files, rendered.objects, message,
+                                            branch)
+        except NvPolicyError as exc:
+            # What recovery did is news even when this run then stops: say it with the refusal.
+            if recovered:
+                exc.hint = "; ".join([*([exc.hint] if exc.hint else []), *(f"note: {n}" for n in recovered)])
+            raise
         pushed = _push(deploy, request.push, branch, sha) if request.push else None
     return PublishResult(request.env, pathspec, branch, sha, counts, source, recovered, pushed)
 
 
+def _stage_and_commit(deploy: Git, journal: Path, target: Path, pathspec: str, files: list[OutputFile],
+                      objects: Sequence[RenderedObject], message: Callable[[Counts], str],
+                      branch: str) -> tuple[str | None, Counts | None]:
+    """Stage SUBDIR, build its tree; commit it unless it is HEAD's. Returns (short sha, counts) or (None, None)."""
+    staged = stage(target, files, owned_paths(deploy, target, pathspec))
+    try:
+        prepared = prepare(deploy, staged, pathspec)
+        if prepared.unchanged:
+            return None, None
+        added, changed, removed = count_objects(prepared.old_owned, staged.new_owned)
+        widening = widening_count(_parse(prepared.old_owned), [obj.data for obj in objects])
+        counts = Counts(added, changed, removed, widening)
+        sha = commit(deploy, journal, target, pathspec, staged, prepared, branch, message(counts))
+        return deploy.short(sha), counts
+    finally:
+        # Swapped in when committed; otherwise (nothing to commit, or a failure) it is garbage.
+        shutil.rmtree(staged.directory, ignore_errors=True)
+
+
+def _deploy_repo(repo: Path) -> Git:
+    """Git at the deploy repo's top level (pathspecs are relative to it), once it is known to be a work tree."""
+    found = Git(repo)
+    if not found.is_work_tree():
+        raise DeployRepoError(f"--repo {repo} is not a git work tree",
+                              hint=f"clone the deploy repo there, or create one: git init {repo}")
+    return Git(found.top_level())
+
+
 def _check_subdir(subdir: str) -> str:
+    if any(ord(char) < 32 or ord(char) == 127 for char in subdir):
+        raise DeployRepoError(f"--dir {subdir!r} holds a control character (a newline, a tab, …)",
+                              hint="name a plain directory, e.g. --dir prod")
     pure = PurePosixPath(subdir.replace("\\", "/"))
     if not subdir.strip() or pure.is_absolute() or ".." in pure.parts or not pure.parts or pure.parts == (".",):
         raise DeployRepoError(f"--dir {subdir!r} must name a subdirectory of the deploy repo",
@@ -105,6 +137,26 @@ def _target(deploy: Git, repo: Path, subdir: str) -> tuple[Path, str]:
         raise DeployRepoError(f"--dir {subdir} leaves the deploy repo {top}",
                               hint="a symlink on the way points elsewhere; publish writes only inside the repo")
     return real, real.relative_to(top).as_posix()
+
+
+def _check_not_the_sources(project: Path, repo: Path, subdir: str) -> None:
+    """SUBDIR is replaced whole: it may neither hold nor lie inside the policy project's sources.
+
+    ``publish --repo . --dir policies`` (or a --dir that contains the project) would mix rendered
+    output into the sources, or make sources files publish owns and removes. Checked first, on
+    the real paths (symlinks followed), before git or anything else runs.
+    """
+    root = project.resolve()
+    target = (repo / subdir).resolve()
+    if root.is_relative_to(target):
+        raise DeployRepoError(f"--repo {repo} --dir {subdir} is {target}, which holds the policy project {root}",
+                              hint="publish into a separate deploy repo (or another directory), e.g. --repo ../deploy")
+    for source in (root / "policies", root / "environments"):
+        real = source.resolve()
+        if target == real or target.is_relative_to(real) or real.is_relative_to(target):
+            raise DeployRepoError(
+                f"--repo {repo} --dir {subdir} is {target}, which overlaps the policy sources {real}",
+                hint="publish into a separate deploy repo (or another directory), e.g. --repo ../deploy")
 
 
 def _source(project: Path, allow_dirty: bool) -> Source:
@@ -145,12 +197,25 @@ def _check_repo_state(deploy: Git, repo: Path, pathspec: str, wanted: str | None
                                        "that would touch files outside its directory)")
         deploy.set_unborn_branch(wanted)  # an empty repo: the first commit starts the branch
         branch = wanted
-    changes = deploy.status([pathspec])
+    changes = _changes(deploy, pathspec)
     if changes:
         shown = "\n    ".join(changes[:5]) + ("\n    …" if len(changes) > 5 else "")
         raise DeployRepoError(f"the deploy repo has uncommitted changes under {pathspec}/:\n    {shown}",
                               hint=f"commit, stash or discard them first (git -C {repo} status -- {pathspec})")
     return branch
+
+
+def _changes(deploy: Git, pathspec: str) -> list[str]:
+    """Uncommitted changes under pathspec, as ``git status`` lines.
+
+    A file git calls modified only through the repo's attributes (``ident``,
+    ``working-tree-encoding``, a line-ending rule) while its bytes are exactly the index blob is not
+    a change: publish wrote those bytes. Staged, untracked and deleted entries always count.
+    """
+    entries = deploy.status_entries([pathspec])
+    modified = [path for code, path in entries if code == " M"]
+    same = deploy.same_bytes_as_index(modified)
+    return [f"{code} {path}" for code, path in entries if not (code == " M" and path in same)]
 
 
 def _parse(files: Mapping[str, bytes]) -> list[Mapping[str, Any]]:

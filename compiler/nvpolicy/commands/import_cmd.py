@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -97,7 +98,7 @@ def import_export(
 
     plan = plan_import(read_exports(sources), namespace, observed, split_sidecars or declared is not None, declared)
     report = plan.report
-    origin = ", ".join(exports)
+    origin = ", ".join(_named(project, name) for name in exports)
     scope = f", namespace {namespace} lifted" if namespace else ", imported literally"
     header = f"# Imported by nvpolicy import from {origin}{scope}.\n"
 
@@ -131,7 +132,8 @@ def import_export(
             report.conflicts.extend(merged_env.conflicts)
             env_text = merged_env.text if merged_env.added else None
         else:
-            env_text = new_environment_text(plan.environment, origin)
+            schema = os.path.relpath(project / "schemas" / "environment.schema.json", env_path.parent)
+            env_text = new_environment_text(plan.environment, origin, Path(schema).as_posix())
         if env_text is not None:
             writes.texts[env_path] = env_text
 
@@ -142,6 +144,20 @@ def import_export(
     typer.echo(report.render(), err=to_stdout)
     if report.conflicts:
         raise typer.Exit(1)
+
+
+def _named(project: Path, name: str) -> str:
+    """How a header comment names an export: as given relative to the project, else by its base name,
+    so the source never carries an absolute path of the importing machine."""
+    if name == "-":
+        return "<stdin>"
+    path = Path(name).expanduser()
+    if not path.is_absolute():
+        path = project / path
+    try:
+        return Path(os.path.normpath(path)).relative_to(os.path.normpath(project.absolute())).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _resolve(project: Path, path: Path) -> Path:

@@ -4,6 +4,8 @@ Accepted input, per file: the JSON the REST API returns (``{"violations": [...]}
 ``/v1/log/violation``, ``{"incidents": [...]}`` from ``/v1/log/incident``, ``{"threats", "incidents",
 "violations"}`` from ``/v1/log/security``), or newline-delimited JSON as syslog and webhooks send
 it: one event per line, optionally behind a syslog prefix (the JSON starts at the first ``{``).
+Conversations (``from``/``to`` group names, ``ports: [tcp/5432]``) are read as network events too.
+This is the one reader of events: ``import --events`` and ``propose`` both use it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ APPLICATIONS = (
 _CANONICAL_APP = {name.lower(): name for name in APPLICATIONS}
 _PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp"}
 _EXTERNAL_NAMES = frozenset({"external", "fed.external"})
+_WRAPPERS = ("violations", "incidents", "threats", "conversations")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ class NetworkEvent:
     fqdn: str
     reported: float | None
     action: str
+    more_ports: tuple[tuple[int, int], ...] = ()  # further (ip_proto, port) of a conversation
+
+    def server_ports(self) -> tuple[tuple[int, int], ...]:
+        """Every (ip_proto, server port) this event saw."""
+        return ((self.ip_proto, self.server_port), *self.more_ports)
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ def _raw_events(name: str, text: str) -> list[tuple[Mapping[str, Any], int]]:
     if not stripped:
         return []
     try:
-        whole = json.loads(stripped)
+        whole = _loads(stripped, Location(name))
     except ValueError:
         whole = None
     if whole is not None:
@@ -121,23 +129,34 @@ def _raw_events(name: str, text: str) -> list[tuple[Mapping[str, Any], int]]:
                               hint=_KEY_VALUE_HINT if "reported_timestamp=" in line else
                               "give the REST API's JSON, or one JSON event per line (syslog, webhook)")
         try:
-            data = json.loads(line[start:])
+            data = _loads(line[start:], Location(name, number, start + 1))
         except json.JSONDecodeError as exc:
             raise SourceError(f"not JSON: {exc.msg}", location=Location(name, number, start + exc.colno)) from None
         found.extend((item, number) for item in _unwrap(data, Location(name, number)))
     return found
 
 
+def _loads(text: str, where: Location) -> Any:
+    """``json.loads``, with nesting too deep for Python's parser an input error instead of a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise SourceError("JSON nested too deeply", location=where,
+                          hint="NeuVector's events are a few levels deep; this is not an event file") from None
+
+
 def _unwrap(data: Any, where: Location) -> list[Mapping[str, Any]]:
     """The events of one JSON value: a wrapper from the REST API, a list, or a single event."""
     if isinstance(data, list):
         items = data
-    elif isinstance(data, dict) and any(key in data for key in ("violations", "incidents", "threats")):
+    elif isinstance(data, dict) and any(key in data for key in _WRAPPERS):
         items = []
-        for key in ("violations", "incidents", "threats"):
+        for key in _WRAPPERS:
             part = data.get(key) or []
+            if isinstance(part, dict) and key in part:  # {"conversations": {"conversations": [...]}}
+                part = part.get(key) or []
             if not isinstance(part, list):
-                raise SourceError(f"'{key}' is not a list", location=where)
+                raise SourceError(f"'{key}' must be a list", location=where, path=(key,))
             items.extend({"_kind": key, **item} if isinstance(item, dict) else item for item in part)
     elif isinstance(data, dict):
         items = [data]
@@ -153,6 +172,8 @@ def _event(raw: Mapping[str, Any], where: Location) -> NetworkEvent | ProcessEve
     kind = raw.get("_kind")
     if kind == "threats":
         return None
+    if kind == "conversations" or (kind is None and "from" in raw and "to" in raw and "ports" in raw):
+        return _conversation(raw, where)
     if kind == "violations" or (kind is None and ("client_name" in raw or "client_id" in raw)
                                 and "server_port" in raw and "proc_name" not in raw):
         return _network(raw, where)
@@ -227,12 +248,62 @@ def _endpoint(raw: Mapping[str, Any], side: str) -> Endpoint:
     if domain and service.endswith(f".{domain}"):
         service = service[: -len(domain) - 1]
     ip_key = {"client": "client_ip", "server": "server_ip"}.get(side, "")
-    return Endpoint(name=str(raw.get(f"{side}_name") or raw.get(f"{side}_id") or ""), service=service,
-                    domain=domain, ip=str(raw.get(ip_key) or "") if ip_key else "")
+    name = str(raw.get(f"{side}_name") or raw.get(f"{side}_id") or "")
+    # NeuVector spells the outside world "External" in its UI and events, "external" in group names,
+    # and may name it only by id; one spelling here, so every reader compares one value.
+    if name.lower() in _EXTERNAL_NAMES or str(raw.get(f"{side}_id") or "").lower() == "external":
+        name = name.lower() if name.lower() in _EXTERNAL_NAMES else "external"
+    elif side == "server" and not (service and domain) and raw.get("fqdn") and not name:
+        name = "external"  # a server known only by its DNS name is outside the cluster
+    return Endpoint(name=name, service=service, domain=domain, ip=str(raw.get(ip_key) or "") if ip_key else "")
 
 
 def is_external(endpoint: Endpoint) -> bool:
     return not endpoint.in_cluster and (endpoint.name in _EXTERNAL_NAMES or (not endpoint.name and bool(endpoint.ip)))
+
+
+def group_of(endpoint: Endpoint) -> str:
+    """The NeuVector group an endpoint belongs to: ``nv.<svc>.<ns>``, ``external`` or the named group."""
+    if endpoint.in_cluster:
+        return f"nv.{endpoint.service}.{endpoint.domain}"
+    if is_external(endpoint):
+        return "external"
+    return endpoint.name
+
+
+def _conversation(raw: Mapping[str, Any], where: Location) -> NetworkEvent | None:
+    """A conversation between two groups (``from``, ``to``, ``ports: [tcp/5432]``) as one network event
+    per port; ports that are not ``tcp/N``/``udp/N`` lock nothing."""
+    ports = raw.get("ports") or []
+    if not isinstance(ports, list):
+        raise SourceError(f"ports must be a list like [\"tcp/5432\"], got {ports!r}", location=where)
+    parsed = [port for port in (_parse_port(str(entry)) for entry in ports) if port is not None]
+    if not parsed:
+        return None
+    proto, number = parsed[0]
+    return NetworkEvent(
+        id=str(raw.get("id", "")), client=_group_endpoint(str(raw["from"])), server=_group_endpoint(str(raw["to"])),
+        server_port=number, ip_proto=proto, applications=(), sessions=1, fqdn="", reported=None, action="",
+        more_ports=tuple(parsed[1:]),
+    )
+
+
+def _group_endpoint(group: str) -> Endpoint:
+    """A group name as an endpoint: a learned group ``nv.<svc>.<ns>`` names its service and namespace."""
+    if group.startswith("nv.") and not group.startswith("nv.ip.") and group.count(".") >= 2:
+        service, _, domain = group[3:].rpartition(".")
+        return Endpoint(name=group, service=service, domain=domain)
+    return Endpoint(name=group.lower() if group.lower() in _EXTERNAL_NAMES else group)
+
+
+_PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17}
+
+
+def _parse_port(text: str) -> tuple[int, int] | None:
+    proto, _, number = text.strip().lower().partition("/")
+    if proto in _PROTOCOL_NUMBERS and number.isdigit() and 0 < int(number) < 65536:
+        return _PROTOCOL_NUMBERS[proto], int(number)
+    return None
 
 
 def port_spec(event: NetworkEvent) -> str:

@@ -170,12 +170,12 @@ def _unwrap(data: Any, where: Location) -> list[Mapping[str, Any]]:
 
 def _event(raw: Mapping[str, Any], where: Location) -> NetworkEvent | ProcessEvent | None:
     kind = raw.get("_kind")
-    if kind == "threats":
+    # Syslog/webhook lines name their category; a threat carries server_port too but is no rule's evidence.
+    if kind == "threats" or raw.get("notification") == "threat":
         return None
     if kind == "conversations" or (kind is None and "from" in raw and "to" in raw and "ports" in raw):
         return _conversation(raw, where)
-    if kind == "violations" or (kind is None and ("client_name" in raw or "client_id" in raw)
-                                and "server_port" in raw and "proc_name" not in raw):
+    if kind == "violations" or (kind is None and "server_port" in raw and "proc_name" not in raw):
         return _network(raw, where)
     if kind == "incidents" or (kind is None and ("proc_name" in raw or "proc_path" in raw)):
         return _process(raw) if (raw.get("proc_name") or raw.get("proc_path")) else None
@@ -198,13 +198,9 @@ _LOG_COMMON = ("reported_timestamp", "reported_at", "level", "cluster_name", "ho
 
 
 def _network(raw: Mapping[str, Any], where: Location) -> NetworkEvent:
-    try:
-        port = int(raw.get("server_port") or 0)
-        proto = int(raw.get("ip_proto") or 0)
-        sessions = int(raw.get("sessions") or 1)
-    except (TypeError, ValueError):
-        raise SourceError(f"violation {raw.get('id', '?')}: server_port, ip_proto and sessions must be numbers",
-                          location=where) from None
+    port = _number(raw, "server_port", where, "a port number", 65535)
+    proto = _number(raw, "ip_proto", where, "a protocol number (6 tcp, 17 udp)", 255)
+    sessions = _number(raw, "sessions", where, "a count", None) or 1
     apps = raw.get("applications") or []
     return NetworkEvent(
         id=str(raw.get("id", "")),
@@ -218,6 +214,17 @@ def _network(raw: Mapping[str, Any], where: Location) -> NetworkEvent:
         reported=reported_time(raw),
         action=str(raw.get("policy_action") or ""),
     )
+
+
+def _number(raw: Mapping[str, Any], key: str, where: Location, what: str, most: int | None) -> int:
+    """An integer field of an event (absent: 0). NeuVector writes numbers as JSON numbers; anything else
+    would lock a port from a guess, so it is refused with the field's path."""
+    value = raw.get(key)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or (most is not None and value > most):
+        raise SourceError(f"{key} must be {what}, got {value!r}", location=where, path=(key,))
+    return value
 
 
 def _process(raw: Mapping[str, Any]) -> ProcessEvent:

@@ -8,13 +8,15 @@ marks kept), so a bad item is reported with its file:line.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from nvpolicy.errors import SourceError
-from nvpolicy.model import API_VERSION, KINDS, Location
+from nvpolicy.model import API_VERSION, KINDS, Location, SourceDocument
 from nvpolicy.source import load_text
+
+KeyPath = tuple[str | int, ...]
 
 RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 
@@ -60,16 +62,17 @@ def add_export_text(export: Export, text: str, name: str) -> None:
             if not isinstance(items, list):
                 raise SourceError("'items' of a List must be a list", location=document.locate(("items",)))
             for index, item in enumerate(items):
-                _add(export, item, document.locate(("items", index)))
+                _add(export, item, document, ("items", index))
         else:
-            _add(export, data, document.locate())
+            _add(export, data, document, ())
 
 
-def _add(export: Export, item: Any, location: Location) -> None:
+def _add(export: Export, item: Any, document: SourceDocument, at: KeyPath) -> None:
+    location = document.locate(at)
     if not isinstance(item, dict):
         raise SourceError("a list item must be a NeuVector custom resource (a mapping)", location=location)
     kind = item.get("kind")
-    if item.get("apiVersion") != API_VERSION or kind not in KINDS:
+    if not isinstance(kind, str) or item.get("apiVersion") != API_VERSION or kind not in KINDS:
         raise SourceError(
             f"not a NeuVector custom resource (apiVersion {item.get('apiVersion')!r}, kind {kind!r})",
             location=location, hint=f"NeuVector's import needs apiVersion: {API_VERSION} and one of its kinds",
@@ -82,6 +85,7 @@ def _add(export: Export, item: Any, location: Location) -> None:
         spec = item.get("spec")
         if not isinstance(spec, dict) or not isinstance(spec.get("target"), dict):
             raise SourceError("spec.target is missing", location=location)
+        check_rule_shape(spec, lambda path: document.locate((*at, "spec", *path)))
         export.rules.append(entry)
     elif kind == "NvGroupDefinition":
         selector = (item.get("spec") or {}).get("selector") if isinstance(item.get("spec"), dict) else None
@@ -89,6 +93,50 @@ def _add(export: Export, item: Any, location: Location) -> None:
         export.definitions[str(name or metadata["name"])] = entry
     else:
         export.others.append(entry)
+
+
+# What an import reads of a rule object, and the shape NeuVector's export gives it: a wrong shape
+# here would crash the lifting, so it is an input error with the item's line instead.
+_SECTIONS = ("ingress", "egress", "process", "file")
+
+
+def check_rule_shape(spec: dict[str, Any], locate: Callable[[KeyPath], Location]) -> None:
+    """Refuse (exit 2, file:line, key path) the shapes no NeuVector export has: a section that is not a
+    list, a rule or criterion that is not a mapping, criteria that are not a list."""
+    def refuse(path: KeyPath, expected: str, value: Any) -> None:
+        raise SourceError(f"expected {expected}, got {_shown(value)}", location=locate(path),
+                          path=("spec", *path), hint="give the file as NeuVector exports it (Export Group Policy)")
+
+    selectors: list[tuple[KeyPath, Any]] = [(("target", "selector"), spec["target"].get("selector"))]
+    for section in _SECTIONS:
+        rules = spec.get(section)
+        if rules is None:
+            continue
+        if not isinstance(rules, list):
+            refuse((section,), f"a list of {section} rules", rules)
+        for index, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                refuse((section, index), f"{'an' if section[0] in 'ie' else 'a'} {section} rule (a mapping)", rule)
+            if section in ("ingress", "egress"):
+                selectors.append(((section, index, "selector"), rule.get("selector")))
+    for path, selector in selectors:
+        if selector is None:
+            continue
+        if not isinstance(selector, dict):
+            refuse(path, "a group selector (a mapping with name and criteria)", selector)
+        if not isinstance(selector.get("name", ""), str):
+            refuse((*path, "name"), "a group name (a string)", selector.get("name"))
+        criteria = selector.get("criteria")
+        if criteria is not None and not isinstance(criteria, list):
+            refuse((*path, "criteria"), "a list of criteria", criteria)
+        for index, criterion in enumerate(criteria or []):
+            if not isinstance(criterion, dict):
+                refuse((*path, "criteria", index), "a criterion (key, op, value)", criterion)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def resolve_referrals(export: Export) -> list[str]:

@@ -28,16 +28,17 @@ ANY_PORTS_REASON = ("learned by NeuVector with ports any and no well-known or ob
 
 
 def environment_data(namespace: str, policy_mode: str | None, bindings: Mapping[str, Mapping[str, Any]],
-                     any_ports: Sequence[str] = ()) -> dict[str, Any]:
+                     any_ports: Sequence[str] = (), discover: bool = False) -> dict[str, Any]:
     """The environment file's content as plain data (keys in the file's usual order). It always sets
     ``policy_mode``; it carries the lint settings that let the imported policy pass ``lint`` here:
-    Discover allowed where NeuVector learned in Discover, and a waiver per object (``any_ports``: their
-    exported names) whose allow rules keep the learned ``any`` ports."""
+    Discover allowed where NeuVector learned in Discover (``discover``: some target or process
+    profile renders Discover), and a waiver per object (``any_ports``: their exported names) whose
+    allow rules keep the learned ``any`` ports."""
     data: dict[str, Any] = {"namespace": namespace, "policy_mode": policy_mode or DEFAULT_POLICY_MODE}
     if bindings:
         data["peers"] = {name: dict(binding) for name, binding in sorted(bindings.items())}
     lint: dict[str, Any] = {}
-    if policy_mode == "Discover":
+    if discover or policy_mode == "Discover":
         lint["rules"] = {"allowed-policy-mode": {"options": {"allowed": ["Discover", "Monitor", "Protect"]}}}
     if any_ports:
         lint["waivers"] = [{"rule": "any-ports", "object": name, "reason": ANY_PORTS_REASON}

@@ -65,12 +65,21 @@ def plan_import(export: Export, namespace: str | None, observed: ObservedPorts |
     if namespace is not None:
         any_ports = [lift_back(str(obj.data["metadata"]["name"]), namespace) for obj in lifted.objects
                      if _keeps_any_ports(obj.data)]
-        plan.environment = environment_data(namespace, lifted.policy_mode, lifted.bindings, any_ports)
+        discover = any(_learns(obj.data) for obj in lifted.objects)
+        plan.environment = environment_data(namespace, lifted.policy_mode, lifted.bindings, any_ports, discover)
         if lifted.policy_mode is None:
             report.notes.append(f"the export sets no policy mode on a learned group of {namespace}: the "
                                 f"environment file says policy_mode: {DEFAULT_POLICY_MODE}, which renders nowhere")
         report.peers.update({name: dict(binding) for name, binding in lifted.bindings.items()})
     return plan
+
+
+def _learns(obj: dict[str, Any]) -> bool:
+    """A target or process profile kept literally in Discover (the lifted ones follow the environment)."""
+    spec = obj.get("spec") or {}
+    profile = spec.get("process_profile")
+    return "Discover" in ((spec.get("target") or {}).get("policymode"),
+                          profile.get("mode") if isinstance(profile, dict) else None)
 
 
 def _keeps_any_ports(obj: dict[str, Any]) -> bool:

@@ -121,7 +121,7 @@ def import_export(
             if app_name:
                 folder = folder / app_name
             files = {confined(root, folder / name): objects for name, objects in plan.files.items()}
-        writes = plan_files(files, header, merge, search)
+        writes = plan_files(files, header, merge, search, plan.moved)
 
     env_text: str | None = None
     if env_out is not None and plan.environment is not None:

@@ -13,6 +13,7 @@ from nvpolicy.learn.clean import clean_object
 from nvpolicy.learn.envfile import DEFAULT_POLICY_MODE, environment_data
 from nvpolicy.learn.exports import Export, resolve_referrals
 from nvpolicy.learn.lift import NAMESPACE, escape_all, lift_objects
+from nvpolicy.learn.merge import object_key
 from nvpolicy.learn.ports import ObservedPorts, is_unlocked
 from nvpolicy.learn.report import ImportReport
 from nvpolicy.learn.sidecars import sidecar_processes, split_sidecars
@@ -22,6 +23,7 @@ from nvpolicy.learn.sidecars import sidecar_processes, split_sidecars
 class ImportPlan:
     files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # file name → source objects
     environment: dict[str, Any] | None = None  # the source environment's data, when a namespace was lifted
+    moved: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # object → sidecar rules
     report: ImportReport = field(default_factory=ImportReport)
 
 
@@ -45,6 +47,8 @@ def plan_import(export: Export, namespace: str | None, observed: ObservedPorts |
         if split and obj.service is not None:
             data, extra, lines = split_sidecars(data, obj.service, declared_containers)
             report.sidecars.extend(lines)
+            if extra:
+                plan.moved[object_key(data)] = [rule for sidecar in extra for rule in sidecar["spec"]["process"]]
         else:
             seen = sidecar_processes(data, declared_containers)
             if seen:

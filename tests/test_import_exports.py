@@ -28,12 +28,11 @@ from nvpolicy.emit import dump, dump_all
 from nvpolicy.learn.envfile import new_environment_text
 from nvpolicy.learn.exports import read_exports
 from nvpolicy.learn.importer import plan_import
-from nvpolicy.learn.ports import WELL_KNOWN_PORTS
 from nvpolicy.learn.writer import source_text
 from nvpolicy.lint import lint_environment
 from nvpolicy.pipeline import render_environment
 
-from tests.import_helpers import normalised, selector_key
+from tests.import_helpers import expected_ports, normalised, selector_key
 
 NAMESPACES = ["feature-6293", "team-a", "shop"]
 OTHER = "orders-prod"
@@ -174,18 +173,9 @@ def _import(case: dict[str, Any], project: Path) -> dict[str, Any]:
     return plan.environment
 
 
-def _expected_ports(rule: dict[str, Any]) -> tuple[str, ...]:
-    """Allow rules learned on ``any`` are locked to the applications' well-known ports (deny rules never)."""
-    ports = str(rule.get("ports", "any"))
-    apps = [a for a in rule.get("applications") or [] if a != "any"]
-    if ports == "any" and rule["action"] == "allow" and apps and all(a in WELL_KNOWN_PORTS for a in apps):
-        return tuple(sorted({f"{WELL_KNOWN_PORTS[a][0]}/{WELL_KNOWN_PORTS[a][1]}" for a in apps}))
-    return tuple(sorted(ports.split(",")))
-
-
 def _traffic(rules: list[dict[str, Any]] | None, exported: bool) -> list[tuple[Any, ...]]:
     return sorted((r["action"], tuple(sorted(r["applications"])),
-                   _expected_ports(r) if exported else tuple(sorted(str(r.get("ports")).split(","))),
+                   expected_ports(r) if exported else tuple(sorted(str(r.get("ports")).split(","))),
                    selector_key(r["selector"])) for r in rules or [])
 
 

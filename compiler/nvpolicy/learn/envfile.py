@@ -75,6 +75,10 @@ def merge_environment_text(text: str, name: str, data: Mapping[str, Any]) -> Env
             result.added.append(f"{name}: {key}: {data[key]}")
         elif plain(document[key]) != data[key]:
             result.conflicts.append(f"{name}: {key} is {document[key]}, the export's is {data[key]} (kept yours)")
+    if "lint" in data and "lint" not in document:
+        # The settings that let the imported policy pass lint here; lint settings of your own are yours.
+        document["lint"] = data["lint"]
+        result.added.append(f"{name}: lint")
     peers = data.get("peers") or {}
     if peers and document.get("peers") is None:
         document["peers"] = {}

@@ -284,3 +284,41 @@ def test_written_environment_file_is_lint_clean_and_says_what_it_is() -> None:
     assert orders["spec"]["process_profile"] == {"baseline": "zero-drift", "mode": "{{ policy_mode }}"}
     assert orders["spec"]["target"]["policymode"] == "{{ policy_mode }}"
     assert orders["spec"]["target"]["selector"]["grp_sess_rate"] == 0
+
+
+JUNK = st.recursive(st.none() | st.booleans() | st.integers(-2, 70000) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=6)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(exports(), st.data())
+def test_any_value_anywhere_in_an_export_is_imported_or_refused_never_a_crash(case: dict[str, Any],
+                                                                               data: st.DataObject) -> None:
+    from nvpolicy.errors import NvPolicyError
+
+    documents = list(yaml.safe_load_all(case["text"]))
+    document = data.draw(st.sampled_from(documents))
+    path = data.draw(st.sampled_from(_paths(document)[1:]))
+    node = document
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = data.draw(JUNK)
+    try:
+        plan = plan_import(read_exports([("export.yaml", dump_all(documents))]), case["namespace"],
+                           split=case["split"])
+    except NvPolicyError as error:  # exit 2 for the user: the message names the file, and the line where known
+        assert error.format_message().startswith(("export.yaml", "error: --namespace")), error.format_message()
+        return
+    assert plan.report.imported or plan.report.skipped

@@ -302,7 +302,7 @@ def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(exports(), st.data())
 def test_any_value_anywhere_in_an_export_is_imported_or_refused_never_a_crash(case: dict[str, Any],
                                                                                data: st.DataObject) -> None:

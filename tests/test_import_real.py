@@ -160,3 +160,20 @@ def test_external_in_any_spelling_or_by_fqdn_locks_the_external_rule(tmp_path: P
         assert observed.between(f"nv.orders.{NS}", "external") == (("tcp", 15432),), fields
     by_fqdn = read_events(json.dumps([_violation(client_service="orders", client_domain=NS, fqdn="Google.com.")]), "e")
     assert by_fqdn.between(f"nv.orders.{NS}", "test", ["google.com"]) == (("tcp", 15432),)
+
+
+def test_the_event_reader_lives_in_nv_and_its_refusals_are_input_errors() -> None:
+    import ast
+
+    import nvpolicy.nv.events as reader
+    import pytest
+    from nvpolicy.errors import SourceError
+    from nvpolicy.learn.events import parse_events
+
+    tree = ast.parse(Path(reader.__file__).read_text(encoding="utf-8"))
+    modules = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert not [m for m in modules if m.startswith("nvpolicy") and not m.startswith("nvpolicy.nv")]
+    with pytest.raises(SourceError) as caught:
+        parse_events([("e.ndjson", '{"server_port": 80, "client_name": "a"}\n{"server_port": "80"}\n')])
+    assert caught.value.format_message() == "e.ndjson:2:1: error: server_port must be a port number, got '80' " \
+                                            "(at server_port)"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nvpolicy.errors import SourceError
+from nvpolicy.learn.events import parse_events, parse_since, port_spec
 from nvpolicy.learn.propose import ports_cover, propose
-from nvpolicy.nv.events import parse_events, parse_since, port_spec
 from nvpolicy.pipeline import render_environment
 
 from tests import propose_payloads as payloads

@@ -39,7 +39,7 @@ def events(
     import time
 
     from nvpolicy.commands._rest import connect, write_text
-    from nvpolicy.nv.events import parse_since, reported_time
+    from nvpolicy.learn.events import parse_since, reported_time
 
     cutoff = parse_since(since, time.time()) if since else None
     with connect(controller, ca_file, insecure, timeout) as session:

@@ -132,7 +132,7 @@ def read_events(text: str, name: str) -> ObservedPorts:
     malformed one, is refused: a lock that silently falls back to the well-known port would hide
     the mistake.
     """
-    from nvpolicy.nv.events import group_of, is_external, parse_events
+    from nvpolicy.learn.events import group_of, is_external, parse_events
 
     events = parse_events([(name, text)])
     if not events.network and (events.process or events.ignored or not _is_empty_wrapper(text)):

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nvpolicy.environment import Environment
-from nvpolicy.model import RenderedObject
-from nvpolicy.nv.events import (
+from nvpolicy.learn.events import (
     Endpoint,
     Events,
     NetworkEvent,
@@ -26,6 +25,7 @@ from nvpolicy.nv.events import (
     is_external,
     port_spec,
 )
+from nvpolicy.model import RenderedObject
 
 # Names of shells and of tools an intruder uses to move data or open channels: never allowed silently.
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "csh", "tcsh", "fish", "busybox"})

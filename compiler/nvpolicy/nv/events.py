@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from nvpolicy.errors import SourceError
-from nvpolicy.model import Location
-
 # NeuVector's DPI application names in their canonical spelling; matching is case-insensitive.
 APPLICATIONS = (
     "HTTP", "SSL", "SSH", "DNS", "DHCP", "NTP", "TFTP", "Echo", "RTSP", "SIP", "MySQL", "Redis", "ZooKeeper",
@@ -31,6 +28,28 @@ _CANONICAL_APP = {name.lower(): name for name in APPLICATIONS}
 _PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp"}
 _EXTERNAL_NAMES = frozenset({"external", "fed.external"})
 _WRAPPERS = ("violations", "incidents", "threats", "conversations")
+
+
+@dataclass(frozen=True)
+class Where:
+    """The place of an event in its input (file, 1-based line and column; 0 where unknown)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+
+class EventError(ValueError):
+    """An input that is not NeuVector's events, with its place; ``nvpolicy.learn.events`` turns it into
+    the input error users see (exit 2), since this package imports nothing above it."""
+
+    def __init__(self, message: str, location: Where | None = None, path: tuple[str | int, ...] = (),
+                 hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.path = path
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -94,7 +113,7 @@ def parse_events(texts: Iterable[tuple[str, str]]) -> Events:
     seen: set[tuple[str, str]] = set()
     for name, text in texts:
         for raw, line in _raw_events(name, text):
-            event = _event(raw, Location(name, line))
+            event = _event(raw, Where(name, line, 1 if line else 0))
             if event is None:
                 result.ignored += 1
                 continue
@@ -114,38 +133,38 @@ def _raw_events(name: str, text: str) -> list[tuple[Mapping[str, Any], int]]:
     if not stripped:
         return []
     try:
-        whole = _loads(stripped, Location(name))
-    except ValueError:
-        whole = None
+        whole = _loads(stripped, Where(name))
+    except json.JSONDecodeError:
+        whole = None  # not one JSON value: newline-delimited events
     if whole is not None:
-        return [(item, 0) for item in _unwrap(whole, Location(name))]
+        return [(item, 0) for item in _unwrap(whole, Where(name))]
     found: list[tuple[Mapping[str, Any], int]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         start = line.find("{")
         if not line.strip():
             continue
         if start < 0:
-            raise SourceError("a line holds no JSON object", location=Location(name, number, 1),
+            raise EventError("a line holds no JSON object", location=Where(name, number, 1),
                               hint=_KEY_VALUE_HINT if "reported_timestamp=" in line else
                               "give the REST API's JSON, or one JSON event per line (syslog, webhook)")
         try:
-            data = _loads(line[start:], Location(name, number, start + 1))
+            data = _loads(line[start:], Where(name, number, start + 1))
         except json.JSONDecodeError as exc:
-            raise SourceError(f"not JSON: {exc.msg}", location=Location(name, number, start + exc.colno)) from None
-        found.extend((item, number) for item in _unwrap(data, Location(name, number)))
+            raise EventError(f"not JSON: {exc.msg}", location=Where(name, number, start + exc.colno)) from None
+        found.extend((item, number) for item in _unwrap(data, Where(name, number)))
     return found
 
 
-def _loads(text: str, where: Location) -> Any:
+def _loads(text: str, where: Where) -> Any:
     """``json.loads``, with nesting too deep for Python's parser an input error instead of a crash."""
     try:
         return json.loads(text)
     except RecursionError:
-        raise SourceError("JSON nested too deeply", location=where,
+        raise EventError("JSON nested too deeply", location=where,
                           hint="NeuVector's events are a few levels deep; this is not an event file") from None
 
 
-def _unwrap(data: Any, where: Location) -> list[Mapping[str, Any]]:
+def _unwrap(data: Any, where: Where) -> list[Mapping[str, Any]]:
     """The events of one JSON value: a wrapper from the REST API, a list, or a single event."""
     if isinstance(data, list):
         items = data
@@ -156,19 +175,19 @@ def _unwrap(data: Any, where: Location) -> list[Mapping[str, Any]]:
             if isinstance(part, dict) and key in part:  # {"conversations": {"conversations": [...]}}
                 part = part.get(key) or []
             if not isinstance(part, list):
-                raise SourceError(f"'{key}' must be a list", location=where, path=(key,))
+                raise EventError(f"'{key}' must be a list", location=where, path=(key,))
             items.extend({"_kind": key, **item} if isinstance(item, dict) else item for item in part)
     elif isinstance(data, dict):
         items = [data]
     else:
-        raise SourceError("expected a JSON object with violations/incidents, or one event", location=where)
+        raise EventError("expected a JSON object with violations/incidents, or one event", location=where)
     for item in items:
         if not isinstance(item, dict):
-            raise SourceError("an event is not a JSON object", location=where)
+            raise EventError("an event is not a JSON object", location=where)
     return items
 
 
-def _event(raw: Mapping[str, Any], where: Location) -> NetworkEvent | ProcessEvent | None:
+def _event(raw: Mapping[str, Any], where: Where) -> NetworkEvent | ProcessEvent | None:
     kind = raw.get("_kind")
     # Syslog/webhook lines name their category; a threat carries server_port too but is no rule's evidence.
     if kind == "threats" or raw.get("notification") == "threat":
@@ -180,7 +199,7 @@ def _event(raw: Mapping[str, Any], where: Location) -> NetworkEvent | ProcessEve
     if kind == "incidents" or (kind is None and ("proc_name" in raw or "proc_path" in raw)):
         return _process(raw) if (raw.get("proc_name") or raw.get("proc_path")) else None
     if kind is None and not any(key in raw for key in _LOG_COMMON):
-        raise SourceError(
+        raise EventError(
             f"not a NeuVector event (keys: {', '.join(sorted(map(str, raw))[:6])})", location=where,
             hint="give the JSON of GET /v1/log/violation, /v1/log/incident or /v1/log/security, "
                  "or NeuVector's syslog/webhook events, one per line",
@@ -197,7 +216,7 @@ _KEY_VALUE_HINT = ("this is NeuVector's key=value text: turn on JSON format in i
 _LOG_COMMON = ("reported_timestamp", "reported_at", "level", "cluster_name", "host_name", "enforcer_id")
 
 
-def _network(raw: Mapping[str, Any], where: Location) -> NetworkEvent:
+def _network(raw: Mapping[str, Any], where: Where) -> NetworkEvent:
     port = _number(raw, "server_port", where, "a port number", 65535)
     proto = _number(raw, "ip_proto", where, "a protocol number (6 tcp, 17 udp)", 255)
     sessions = _number(raw, "sessions", where, "a count", None) or 1
@@ -216,14 +235,14 @@ def _network(raw: Mapping[str, Any], where: Location) -> NetworkEvent:
     )
 
 
-def _number(raw: Mapping[str, Any], key: str, where: Location, what: str, most: int | None) -> int:
+def _number(raw: Mapping[str, Any], key: str, where: Where, what: str, most: int | None) -> int:
     """An integer field of an event (absent: 0). NeuVector writes numbers as JSON numbers; anything else
     would lock a port from a guess, so it is refused with the field's path."""
     value = raw.get(key)
     if value is None:
         return 0
     if not isinstance(value, int) or isinstance(value, bool) or value < 0 or (most is not None and value > most):
-        raise SourceError(f"{key} must be {what}, got {value!r}", location=where, path=(key,))
+        raise EventError(f"{key} must be {what}, got {value!r}", location=where, path=(key,))
     return value
 
 
@@ -278,12 +297,12 @@ def group_of(endpoint: Endpoint) -> str:
     return endpoint.name
 
 
-def _conversation(raw: Mapping[str, Any], where: Location) -> NetworkEvent | None:
+def _conversation(raw: Mapping[str, Any], where: Where) -> NetworkEvent | None:
     """A conversation between two groups (``from``, ``to``, ``ports: [tcp/5432]``) as one network event
     per port; ports that are not ``tcp/N``/``udp/N`` lock nothing."""
     ports = raw.get("ports") or []
     if not isinstance(ports, list):
-        raise SourceError(f"ports must be a list like [\"tcp/5432\"], got {ports!r}", location=where)
+        raise EventError(f"ports must be a list like [\"tcp/5432\"], got {ports!r}", location=where)
     parsed = [port for port in (_parse_port(str(entry)) for entry in ports) if port is not None]
     if not parsed:
         return None
@@ -360,7 +379,7 @@ def parse_since(text: str, now: float) -> float:
     try:
         return _parse_iso(text.strip())
     except ValueError:
-        raise SourceError(f"--since {text!r} is neither a duration nor an ISO 8601 time",
+        raise EventError(f"--since {text!r} is neither a duration nor an ISO 8601 time",
                           hint="for example --since 24h, --since 7d or --since 2026-11-20T00:00:00Z") from None
 
 

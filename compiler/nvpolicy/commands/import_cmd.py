@@ -48,7 +48,8 @@ def import_export(
     merge: Annotated[bool, typer.Option(
         "--merge", help="Merge into existing source: add what is new, report conflicts, keep your edits.")] = False,
     events: Annotated[Path | None, typer.Option(
-        "--events", help="NeuVector violations/conversations JSON: lock ports to those observed.",
+        "--events", help="NeuVector events (REST JSON or syslog/webhook NDJSON, as propose reads them) or "
+        "conversations: lock ports to those observed.",
         metavar="FILE")] = None,
     split_sidecars: Annotated[bool, typer.Option(
         "--split-sidecars", help="Move sidecar processes (envoy, linkerd2-proxy, …) into a group per container."

@@ -79,7 +79,7 @@ def _start(project: Path, kill_at: str | None = None) -> subprocess.Popen[bytes]
     if kill_at:
         env["NVPOLICY_TEST_KILL_AT"] = kill_at
     return subprocess.Popen([str(NVPOLICY), "-C", str(project), "render", "--env", ENV], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("point", ["file-1", "file-2", "before-swap", "after-swap"])

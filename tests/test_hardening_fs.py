@@ -235,7 +235,9 @@ def test_a_service_name_from_an_event_never_leaves_policies(example_project: Pat
     events = _events(tmp_path, json.dumps({"incidents": [incident]}))
     before = tree_bytes(example_project)
     result = _run("-C", str(example_project), "propose", str(events), "--env", "dev", "--write")
-    assert result.returncode == 2, result.stderr
+    # Not a DNS-1123 name: the event is ignored with its reason, and nothing is written anywhere.
+    assert result.returncode == 0, result.stderr
+    assert "'../../escaped' is not a DNS-1123 name" in result.stdout
     assert not list(tmp_path.rglob("escaped*")) and not (example_project.parent / "escaped.yaml").exists()
     assert tree_bytes(example_project) == before
 

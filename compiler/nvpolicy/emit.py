@@ -90,6 +90,17 @@ def _ambiguous(value: str) -> bool:
     return _AMBIGUOUS.match(value) is not None
 
 
+_RESOLVER: Any = yaml.resolver.Resolver()
+
+
+def needs_quotes(value: str) -> bool:
+    """Whether ``value`` written plain would be read back as something else (``yes``, ``1:20``, ``~``,
+    ``0x10``) by PyYAML (the project's loader) or another YAML 1.1/1.2 reader: the emitter's quoting
+    decision, for the writers that emit with ruamel's round trip (``import --merge``)."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    return _ambiguous(value) or tag != "tag:yaml.org,2002:str"
+
+
 def _represent_str(dumper: Any, value: str) -> Any:
     if _ambiguous(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")

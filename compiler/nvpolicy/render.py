@@ -31,6 +31,8 @@ _SINGLE = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|\{#).)*)\}\}$", re.DOTA
 _DOTTED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
 _SIMPLE_PART = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
 _MARKERS = ("{{", "{%", "{#")
+# What makes a string a template; learn.literal escapes outside text by exactly these.
+TEMPLATE_MARKERS = _MARKERS
 # `service('orders')`, `service("db", 'qa-db')`, `peer('db')`: string literals without escapes only.
 _LITERAL = r"""(?:'[^'\\\n]*'|"[^"\\\n]*")"""
 # `env == 'dev'`, `namespace != "prod"`: the usual `when:` conditions.

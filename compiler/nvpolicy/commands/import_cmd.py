@@ -74,6 +74,11 @@ def import_export(
     project = project_dir(ctx)
     if output is not None and policies_dir is not None:
         raise NvPolicyError("-o FILE and --policies-dir DIR exclude each other")
+    from nvpolicy.learn.literal import label_problem
+
+    if namespace is not None and label_problem(namespace, "--namespace"):
+        # It is written into the environment file, which holds literal values: a namespace, never template code.
+        raise NvPolicyError(str(label_problem(namespace, "--namespace")), hint="a Kubernetes namespace name")
     if env_out is not None and namespace is None:
         raise NvPolicyError("--env-out needs --namespace: the environment file binds the lifted namespace")
     if app_name is not None and not re.fullmatch(r"[a-z0-9]([-a-z0-9_.]*[a-z0-9])?", app_name):
@@ -99,7 +104,7 @@ def import_export(
 
     plan = plan_import(read_exports(sources), namespace, observed, split_sidecars or declared is not None, declared)
     report = plan.report
-    origin = ", ".join(_named(project, name) for name in exports)
+    origin = ", ".join(_origin(name, project) for name in exports)
     scope = f", namespace {namespace} lifted" if namespace else ", imported literally"
     header = f"# Imported by nvpolicy import from {origin}{scope}.\n"
 
@@ -121,7 +126,7 @@ def import_export(
             root = folder if policies_dir else project
             if app_name:
                 folder = folder / app_name
-            files = {confined(root, folder / name): objects for name, objects in plan.files.items()}
+            files = {confined(root, _confined(folder, name)): objects for name, objects in plan.files.items()}
         writes = plan_files(files, header, merge, search, plan.moved)
 
     env_text: str | None = None
@@ -147,23 +152,38 @@ def import_export(
         raise typer.Exit(1)
 
 
-def _named(project: Path, name: str) -> str:
-    """How a header comment names an export: as given relative to the project, else by its base name,
-    so the source never carries an absolute path of the importing machine."""
-    if name == "-":
-        return "<stdin>"
-    path = Path(name).expanduser()
-    if not path.is_absolute():
-        path = project / path
-    try:
-        return Path(os.path.normpath(path)).relative_to(os.path.normpath(project.absolute())).as_posix()
-    except ValueError:
-        return path.name
-
-
 def _resolve(project: Path, path: Path) -> Path:
     path = path.expanduser()
     return path if path.is_absolute() else project / path
+
+
+def _confined(folder: Path, name: str) -> Path:
+    """``folder/name`` for a file name made from export data: one plain name, resolving inside ``folder``."""
+    from nvpolicy.errors import OutputError
+    from nvpolicy.learn.literal import printable
+
+    path = folder / name
+    if Path(name).name != name or name in ("", ".", "..") or path.resolve().parent != folder.resolve():
+        raise OutputError(f"refusing to write {printable(name)!r}: it is not a file directly in {folder}")
+    return path
+
+
+def _origin(name: str, project: Path) -> str:
+    """How a header comment names an export: as given when relative, relative to the project when inside
+    it, else its base name (no absolute path of the importing machine); printable on one line."""
+    from nvpolicy.learn.literal import printable
+
+    if name == "-":
+        return "stdin"
+    path = Path(name)
+    if path.is_absolute() or name.startswith("~"):
+        try:
+            shown = str(path.expanduser().resolve().relative_to(project.resolve()))
+        except (ValueError, OSError, RuntimeError):
+            shown = path.name
+    else:
+        shown = name
+    return printable(shown)
 
 
 def _shown(path: Path, project: Path) -> str:

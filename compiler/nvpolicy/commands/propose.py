@@ -80,6 +80,10 @@ def propose(
     lifted = namespace or (environment.namespace if environment else None)
     if lifted is None:
         raise NvPolicyError("name the namespace the events come from: --namespace NS (or --env ENV)")
+    from nvpolicy.learn.literal import label_problem
+
+    if label_problem(lifted, "--namespace"):
+        raise NvPolicyError(str(label_problem(lifted, "--namespace")), hint="a Kubernetes namespace name")
     result = make_proposals(parsed, lifted, environment=environment, rendered=rendered)
     report = as_json(result, files) if output_format == "json" else as_markdown(result, files, env, lifted)
     typer.echo(report, nl=False)
@@ -90,8 +94,10 @@ def propose(
         written = write_proposals(project, environment, rendered, result.proposals, overrides)
         typer.echo(f"wrote {len(result.proposals)} proposals to {', '.join(written.changed) or 'no file'}; "
                    f"{len(result.flagged)} flagged items were not written", err=True)
-        for conflict in written.conflicts:
-            typer.echo(f"conflict: {conflict}", err=True)
+        from nvpolicy.learn.literal import printable
+
+        for conflict in written.conflicts:  # quotes rule names and paths from events: one printable line
+            typer.echo(f"conflict: {printable(conflict)}", err=True)
         for missing in written.unbound_elsewhere:
             typer.echo(f"note: new peer {missing} do not bind it yet and will not render until they do", err=True)
     if result.proposals or result.flagged:

@@ -12,4 +12,6 @@ The modules take and return plain data (dicts as YAML gives them), never CLI opt
 - ``merge``    merge imported objects into existing source files without losing hand edits
 - ``envfile``  write or merge the source environment's file
 - ``report``   what an import did, as data
+- ``literal``  the one escaping path: outside text written so it renders as itself; names checked
+               before they go into ``service('…')``
 """

@@ -60,7 +60,7 @@ def merge_environment_text(text: str, name: str, data: Mapping[str, Any]) -> Env
     """Add what ``data`` has and the file lacks; report what differs (keeping the file's value)."""
     from ruamel.yaml import YAML
 
-    from nvpolicy.learn.merge import plain
+    from nvpolicy.learn.merge import plain, roundtrip_data
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
@@ -71,7 +71,7 @@ def merge_environment_text(text: str, name: str, data: Mapping[str, Any]) -> Env
         if key not in data:
             continue
         if key not in document:
-            document[key] = data[key]
+            document[key] = roundtrip_data(data[key])
             result.added.append(f"{name}: {key}: {data[key]}")
         elif plain(document[key]) != data[key]:
             result.conflicts.append(f"{name}: {key} is {document[key]}, the export's is {data[key]} (kept yours)")
@@ -85,7 +85,7 @@ def merge_environment_text(text: str, name: str, data: Mapping[str, Any]) -> Env
     for peer, binding in peers.items():
         current = document["peers"].get(peer)
         if current is None:
-            document["peers"][peer] = dict(binding)
+            document["peers"][peer] = roundtrip_data(dict(binding))
             result.added.append(f"{name}: peers.{peer}")
         elif plain(current) != binding:
             result.conflicts.append(f"{name}: peers.{peer} is {plain(current)}, the export's is {dict(binding)} "

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from nvpolicy.errors import SourceError
+from nvpolicy.learn.literal import printable
 from nvpolicy.model import Location
 from nvpolicy.nv import events as _reader
 from nvpolicy.nv.events import (
@@ -50,4 +51,5 @@ def _as_input_error(read: Callable[[], _T]) -> _T:
     except _reader.EventError as error:
         where = error.location
         location = Location(where.file, where.line, where.column) if where is not None and where.file else None
-        raise SourceError(error.message, location=location, path=error.path, hint=error.hint) from None
+        # An event's own text (ids, keys) may be in the message: shown printable, one line.
+        raise SourceError(printable(error.message), location=location, path=error.path, hint=error.hint) from None

@@ -19,10 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nvpolicy.environment import address_problem
 from nvpolicy.learn.clean import clean_object
+from nvpolicy.learn.literal import is_template, literal, literal_document
 from nvpolicy.learn.naming import is_positional, rule_name, short_name
 from nvpolicy.learn.ports import ObservedPorts, format_ports, is_unlocked, lock_ports, peer_port_expression
 from nvpolicy.learn.report import ImportReport
+from nvpolicy.rules.group_name import PATTERN as GROUP_NAME
 
 NAMESPACE = "{{ namespace }}"
 POLICY_MODE = "{{ policy_mode }}"
@@ -33,31 +36,27 @@ METRIC_FIELDS = frozenset({"grp_band_width", "grp_sess_cur", "grp_sess_rate", "m
 POLICY_MODES = ("Discover", "Monitor", "Protect")
 _PEER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_JINJA = ("{{", "{%", "{#")
 
 
 def lift_text(text: str, namespace: str) -> str:
-    """Replace the namespace where it stands as a whole DNS label (``nv.orders.feature-6293``)."""
+    """Replace the namespace where it stands as a whole DNS label (``nv.orders.feature-6293``).
+
+    Text already escaped by ``literal`` (outside data holding template syntax) stays as it is:
+    a placeholder spliced into its string literal would be code inside data."""
+    if is_template(text):
+        return text
     pattern = r"(?<![A-Za-z0-9-])" + re.escape(namespace) + r"(?![A-Za-z0-9-])"
     return re.sub(pattern, NAMESPACE, text)
 
 
 def escape_literal(text: str) -> str:
-    """A string that renders to exactly ``text`` even if it looks like a placeholder."""
-    if not any(marker in text for marker in _JINJA):
-        return text
-    quoted = text.replace("\\", "\\\\").replace("'", "\\'")
-    return "{{ '" + quoted + "' }}"
+    """A string that renders to exactly ``text`` even if it looks like a placeholder (``literal.literal``)."""
+    return literal(text)
 
 
-def escape_all(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: escape_all(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [escape_all(item) for item in value]
-    if isinstance(value, str):
-        return escape_literal(value)
-    return value
+def escape_all(obj: dict[str, Any]) -> dict[str, Any]:
+    """One imported object with every string, mapping keys included, as ``literal.literal_document`` writes it."""
+    return literal_document(obj)
 
 
 def learned_service(selector: Any, namespace: str) -> str | None:
@@ -159,6 +158,10 @@ def lift_peer_selector(selector: Any, namespace: str, registry: PeerRegistry, re
         if peer is not None:
             return LiftedPeer(f'{{{{ peer("{peer}") }}}}', service, peer)
     external = address_group(selector)
+    if external is not None and (address_problem(external[1]) or not GROUP_NAME.match(external[0])):
+        # The address and group name would go into the environment file, which holds literal values
+        # only: one NeuVector would refuse stays a literal (escaped) selector that validate reports.
+        external = None
     if external is not None:
         peer = registry.address_peer(*external)
         return LiftedPeer(f'{{{{ peer("{peer}") }}}}', short_name(external[0]), peer)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nvpolicy.emit import ordered
+from nvpolicy.emit import needs_quotes, ordered
 from nvpolicy.errors import SourceError
 from nvpolicy.learn.naming import unique_name
 from nvpolicy.model import Location
@@ -49,8 +49,15 @@ def canonical(value: Any) -> Any:
     if isinstance(value, list):
         return [canonical(item) for item in value]
     if isinstance(value, str) and "{{" in value:
-        return _EXPRESSION.sub(lambda m: "{{" + re.sub(r"\s+", "", m.group(1)).replace("'", '"') + "}}", value)
+        return _EXPRESSION.sub(_canonical_expression, value)
     return value
+
+
+def _canonical_expression(match: re.Match[str]) -> str:
+    expr = match.group(1)
+    if expr.strip()[:1] in ("'", '"'):
+        return match.group(0)  # an escaped literal (learn.literal): its spaces and quotes are the data
+    return "{{" + re.sub(r"\s+", "", expr).replace("'", '"') + "}}"
 
 
 def object_key(obj: Mapping[str, Any]) -> tuple[str, str]:
@@ -258,7 +265,7 @@ def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]], app
         else:
             result.merged.append(f"{label}: nothing new ({plan.skipped} already present)")
     if append_unmatched and unmatched:
-        documents.extend(ordered(obj) for obj in unmatched)
+        documents.extend(roundtrip_data(ordered(obj)) for obj in unmatched)
         result.changed = True
         result.merged.extend(f"{name}: {object_key(obj)[0]} {object_key(obj)[1]} added" for obj in unmatched)
         unmatched = []
@@ -288,7 +295,7 @@ def _apply(target: Any, plan: MergePlan) -> None:
     spec = target.setdefault("spec", {})
     for section, rules in plan.additions.items():
         existing = spec.get(section)
-        added = [ordered(rule) for rule in rules]
+        added = [roundtrip_data(ordered(rule)) for rule in rules]
         if existing is None:
             spec[section] = added
         else:
@@ -297,7 +304,34 @@ def _apply(target: Any, plan: MergePlan) -> None:
         node = target
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = ordered(value)
+        node[path[-1]] = roundtrip_data(ordered(value))
+
+
+def roundtrip_data(value: Any) -> Any:
+    """New plain data for a ruamel round-trip dump, with every string
+    (key or value) that would read back as another type (``yes``, ``1:20``, ``0x10``) single-quoted.
+
+    ruamel resolves YAML 1.2, where ``yes`` is a string and is written plain; nvpolicy's loader reads
+    YAML 1.1, where it is ``true``. The text already in the file is left as ruamel read it."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+    def quoted(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        if not text.isprintable():
+            # Line breaks (NEL and U+2028 too) and control characters: only double quotes escape them;
+            # ruamel writes them raw in other styles, and a YAML 1.1 reader folds them to spaces.
+            return DoubleQuotedScalarString(text)
+        return SingleQuotedScalarString(text) if needs_quotes(text) else text
+
+    def convert(item: Any) -> Any:
+        if isinstance(item, Mapping):
+            return {quoted(key): convert(item[key]) for key in item}
+        if isinstance(item, list):
+            return [convert(element) for element in item]
+        return quoted(item)
+
+    return convert(value)
 
 
 def _keep_header(original: str, dumped: str) -> str:

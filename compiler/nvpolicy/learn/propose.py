@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nvpolicy.environment import Environment
+from nvpolicy.environment import Environment, address_problem
 from nvpolicy.learn.events import (
     Endpoint,
     Events,
@@ -25,6 +25,7 @@ from nvpolicy.learn.events import (
     is_external,
     port_spec,
 )
+from nvpolicy.learn.literal import literal_tree, namespace_problem, service_call, service_problem
 from nvpolicy.model import RenderedObject
 
 # Names of shells and of tools an intruder uses to move data or open channels: never allowed silently.
@@ -90,10 +91,10 @@ class Group:
 
     def placeholder(self) -> str:
         if self.external:
+            if not _PEER_NAME.match(self.peer):
+                raise ValueError(f"peer name {self.peer!r} is not a peer name")  # slugs and env names: a bug
             return f"{{{{ peer('{self.peer}') }}}}"
-        if self.namespace is None:
-            return f"{{{{ service('{self.service}') }}}}"
-        return f"{{{{ service('{self.service}', '{self.namespace}') }}}}"
+        return service_call(self.service, self.namespace)
 
     def label(self) -> str:
         if self.external:
@@ -116,6 +117,11 @@ class Proposal:
     def kind(self) -> str:
         return "process" if self.section == "process" else "network"
 
+    def source_rule(self) -> dict[str, Any]:
+        """The rule as it is written into policies/: the selector is the placeholder propose made; every
+        other field is data from the events (a process name or path), escaped to render as itself."""
+        return {key: value if key == "selector" else literal_tree(value) for key, value in self.rule.items()}
+
     def summary(self) -> str:
         if self.section == "process":
             return f"{self.target}: process {self.rule['name']} ({self.rule.get('path', '')})"
@@ -137,7 +143,7 @@ class Proposal:
             "summary": self.summary(),
             "target": {"service": self.target, "policy": f"nv.{self.target}.{{{{ namespace }}}}"},
             "section": self.section,
-            "rule": self.rule,
+            "rule": self.source_rule(),
             "evidence": self.evidence.as_json(),
         }
         binding = self.binding()
@@ -224,8 +230,13 @@ class _Lifter:
         self.peers_by_address[address] = name
         return name
 
-    def group(self, endpoint: Endpoint) -> Group:
-        return Group(endpoint.service, None if endpoint.domain == self.namespace else endpoint.domain)
+    def group(self, endpoint: Endpoint) -> Group | str:
+        """The endpoint's service group, or why its names cannot go into ``service('…')``."""
+        namespace = None if endpoint.domain == self.namespace else endpoint.domain
+        problem = service_problem(endpoint.service) or (namespace_problem(namespace) if namespace else None)
+        if problem:
+            return f"{problem}: no rule proposed for it"
+        return Group(endpoint.service, namespace)
 
     def network(self, event: NetworkEvent) -> tuple[Proposal, tuple[Any, ...]] | str:
         client_own = event.client.in_cluster and event.client.domain == self.namespace
@@ -253,6 +264,11 @@ class _Lifter:
                 return f"ingress from {event.client.name or 'an unknown endpoint'} (not a service)"
         else:
             return f"traffic of workloads outside namespace {self.namespace}"
+        if isinstance(peer, str):
+            return peer
+        problem = service_problem(target)
+        if problem:
+            return f"{problem}: no rule proposed for it"
         name = f"{target}-to-{_slug(peer.label())}" if section == "egress" else f"{_slug(peer.label())}-to-{target}"
         rule: dict[str, Any] = {"name": f"{name}-{_slug(ports)}", "action": "allow"}
         if apps:
@@ -265,10 +281,13 @@ class _Lifter:
     def external(self, event: NetworkEvent) -> tuple[Group, str | None]:
         fqdn = event.fqdn.strip().rstrip(".").lower()
         if fqdn:
-            return Group(address=fqdn, peer=self.peer_name(fqdn, _slug(fqdn))), None
+            return Group(address=fqdn, peer=self.peer_name(fqdn, _slug(fqdn))), _address_flag(fqdn)
         address = event.server.ip or "unknown"
         name = self.peer_name(address, f"ip-{_slug(address)}")
-        return Group(address=address, peer=name), f"egress to a raw IP outside the cluster ({address}), no FQDN known"
+        problem = address_problem(address)
+        why = f"; NeuVector would refuse it: {problem}" if problem else ""
+        return Group(address=address, peer=name), f"egress to a raw IP outside the cluster ({address}), no FQDN " \
+            f"known{why}"
 
     def process(self, event: ProcessEvent) -> tuple[Proposal, tuple[Any, ...]] | str:
         workload = event.workload
@@ -276,6 +295,9 @@ class _Lifter:
             return "process incident on a host or a workload without a service"
         if workload.domain != self.namespace:
             return f"process incidents of workloads outside namespace {self.namespace}"
+        problem = service_problem(workload.service)
+        if problem:
+            return f"{problem}: no process rule proposed for it"
         if any(word in event.name for word in NOT_PROCESS_INCIDENTS):
             return f"{event.name} incident (no process rule to propose)"
         rule: dict[str, Any] = {"name": event.proc_name, "action": "allow"}
@@ -283,6 +305,19 @@ class _Lifter:
             rule["path"] = event.proc_path
         key = ("proc", workload.service, event.proc_name, event.proc_path)
         return Proposal(workload.service, "process", rule, Evidence()), key
+
+
+def _address_flag(address: str) -> str | None:
+    """Why an external address from an event must be reviewed rather than written, or None.
+
+    A wildcard admits every host below it, and NeuVector refuses ``*.`` with fewer than two labels
+    (``*.com``, CONTROLLER-CHECKS.md S18): an event names the host it saw, never a wildcard."""
+    if "*" in address:
+        return f"the address {address} is a wildcard: it would allow every host it matches"
+    problem = address_problem(address)
+    if problem:
+        return f"the address {address} is not one NeuVector accepts: {problem}"
+    return None
 
 
 def _process_flags(event: ProcessEvent) -> list[str]:
@@ -308,6 +343,10 @@ def _program(name: str) -> str:
     """A process name or path as the program it runs: ``/usr/bin/python3.11`` -> ``python``."""
     base = name.rsplit("/", 1)[-1]
     return re.sub(r"(?<=[a-z])[0-9][0-9.]*$", "", base) if base not in SHELLS | NETWORK_TOOLS else base
+
+
+# Peer names as environment files allow them (environment.schema.json peerName): no quote, no marker.
+_PEER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$")
 
 
 def _slug(text: str) -> str:

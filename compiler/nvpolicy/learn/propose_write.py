@@ -19,6 +19,7 @@ from typing import Any
 from nvpolicy._fs import confined, crash_point, read_bytes, write_all_atomic, write_atomic
 from nvpolicy.environment import ENVIRONMENTS_DIR, Environment
 from nvpolicy.errors import NvPolicyError, OutputError
+from nvpolicy.learn.literal import printable, service_call, service_problem
 from nvpolicy.learn.propose import Proposal
 from nvpolicy.model import API_VERSION, RenderedObject
 from nvpolicy.pipeline import POLICIES_DIR
@@ -47,10 +48,10 @@ def write_proposals(project: Path, environment: Environment, rendered: Sequence[
             file, kind, name = found
             obj: dict[str, Any] = {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": {}}
         else:
-            file = f"{POLICIES_DIR}/{target}.yaml"
+            file = _new_policy_file(project, target)
             obj = _new_policy(target)
         for proposal in items:
-            obj["spec"].setdefault(proposal.section, []).append(dict(proposal.rule))
+            obj["spec"].setdefault(proposal.section, []).append(proposal.source_rule())
         by_file.setdefault(file, []).append(obj)
     for file, objects in sorted(by_file.items()):
         # A service name from an event (`../../x`) never becomes a path outside policies/.
@@ -105,12 +106,28 @@ def _existing_policies(rendered: Sequence[RenderedObject]) -> dict[str, tuple[st
 
 
 def _new_policy(service: str) -> dict[str, Any]:
+    selector = service_call(service)  # refuses a name that is not DNS-1123 before it is spliced anywhere
     return {
         "apiVersion": API_VERSION,
         "kind": "NvSecurityRule",
         "metadata": {"name": f"nv.{service}.{{{{ namespace }}}}", "namespace": "{{ namespace }}"},
-        "spec": {"target": {"policymode": "{{ policy_mode }}", "selector": f"{{{{ service('{service}') }}}}"}},
+        "spec": {"target": {"policymode": "{{ policy_mode }}", "selector": selector}},
     }
+
+
+def _new_policy_file(project: Path, service: str) -> str:
+    """``policies/<service>.yaml``, checked to stay a file directly in policies/ whatever the name holds.
+
+    Service names reach here DNS-1123-checked (no '/', no '..'); resolving both sides also catches a
+    policies/ entry that is a symlink out of the project."""
+    file = f"{POLICIES_DIR}/{service}.yaml"
+    problem = service_problem(service)
+    folder = (project / POLICIES_DIR).resolve()
+    if problem is None and (project / file).resolve().parent != folder:
+        problem = f"{file} resolves outside {POLICIES_DIR}/"
+    if problem:
+        raise OutputError(f"refusing to write a policy for service {printable(service)!r}: {problem}")
+    return file
 
 
 def _unbound_elsewhere(project: Path, env: str, peers: Sequence[str]) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nvpolicy.learn.literal import printable
+
 
 @dataclass
 class ImportReport:
@@ -48,7 +50,8 @@ class ImportReport:
             if not entries:
                 continue
             lines.append(f"{title}:")
-            lines.extend(f"  {entry}" for entry in entries)
+            # Entries quote exports and events: one printable line each, no terminal escape sequences.
+            lines.extend(f"  {printable(entry)}" for entry in entries)
         return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nvpolicy.errors import SourceError
+from nvpolicy.learn.literal import label_problem
 from nvpolicy.model import Location
 
 # Process name → the container it runs in, for the sidecars nvpolicy knows.
@@ -48,6 +49,10 @@ def read_container_map(data: Any, name: str) -> dict[str, str]:
     for container, processes in containers.items():
         if not isinstance(processes, list) or not all(isinstance(p, str) for p in processes):
             raise SourceError(f"containers.{container} must be a list of process names", location=Location(name))
+        # The container name becomes part of a group name next to {{ namespace }}: a name, never template code.
+        problem = label_problem(str(container), "container")
+        if problem:
+            raise SourceError(problem, location=Location(name), hint="Kubernetes container names are DNS-1123 labels")
         for process in processes:
             mapping[process] = str(container)
     return mapping

@@ -113,6 +113,7 @@ def parse_events(texts: Iterable[tuple[str, str]]) -> Events:
     seen: set[tuple[str, str]] = set()
     for name, text in texts:
         for raw, line in _raw_events(name, text):
+            _refuse_surrogates(raw, Where(name, line, 1 if line else 0))
             event = _event(raw, Where(name, line, 1 if line else 0))
             if event is None:
                 result.ignored += 1
@@ -126,6 +127,16 @@ def parse_events(texts: Iterable[tuple[str, str]]) -> Events:
             else:
                 result.process.append(event)
     return result
+
+
+def _refuse_surrogates(raw: Mapping[str, Any], where: Where) -> None:
+    """JSON's ``\\ud800`` escapes can spell half a character, which no report or file can hold. (The
+    message is made printable where it is shown: ``nvpolicy.learn.events``.)"""
+    for key, value in raw.items():
+        for text in (key, value):
+            if isinstance(text, str) and not text.isprintable() and any("\ud800" <= c <= "\udfff" for c in text):
+                raise EventError(f"event {str(raw.get('id', '?'))[:40]}: {str(key)[:40]} holds a lone UTF-16 "
+                                 "surrogate (half a character), not text", location=where)
 
 
 def _raw_events(name: str, text: str) -> list[tuple[Mapping[str, Any], int]]:

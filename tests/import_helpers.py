@@ -70,3 +70,15 @@ def traffic(rules: list[dict[str, Any]] | None, locks: dict[str, str] | None = N
         result.append((rule["action"], tuple(sorted(rule.get("applications") or [])), ports,
                        selector_key(rule["selector"])))
     return sorted(result)
+
+
+def expected_ports(rule: dict[str, Any]) -> tuple[str, ...]:
+    """A rule's ports after import: an allow rule learned on ``any`` is locked to its applications'
+    well-known ports when every application has one (a deny rule never is)."""
+    from nvpolicy.learn.ports import WELL_KNOWN_PORTS
+
+    ports = str(rule.get("ports", "any"))
+    apps = [a for a in rule.get("applications") or [] if a != "any"]
+    if ports == "any" and rule["action"] == "allow" and apps and all(a in WELL_KNOWN_PORTS for a in apps):
+        return tuple(sorted({f"{WELL_KNOWN_PORTS[a][0]}/{WELL_KNOWN_PORTS[a][1]}" for a in apps}))
+    return tuple(sorted(ports.split(",")))

@@ -67,6 +67,9 @@ def _setup(case: Path, project: Path, outside: Path) -> None:
             path, size = project / args[0], int(args[1])
             line_text = "# " + "x" * 97 + "\n"
             path.write_text("apiVersion: neuvector.com/v1\n" + line_text * (size // len(line_text)), encoding="utf-8")
+        elif directive == "nested-json":  # PATH DEPTH: [[[...]]] DEPTH levels deep, and one event inside
+            depth = int(args[1])
+            (project / args[0]).write_text("[" * depth + "{}" + "]" * depth, encoding="utf-8")
         elif directive == "copies":
             source = (project / args[1]).read_text(encoding="utf-8")
             (project / args[0]).write_text("---\n".join([source] * int(args[2])), encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES, run_nvpolicy, write_tree
-from tests.import_helpers import export_items, normalised, rendered_objects, selector_key, traffic
+from tests.import_helpers import expected_ports, export_items, normalised, rendered_objects, selector_key, traffic
 
 FILES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
 # Files NeuVector itself rejects (issue #1283: policymode Monitor on an address group).
@@ -71,3 +71,40 @@ def test_docs_sample_lifted_for_demo_renders_back_for_demo(tmp_path: Path) -> No
         for direction in ("ingress", "egress"):
             assert traffic(got["spec"].get(direction)) == traffic(item["spec"].get(direction), locks)
         assert got["spec"].get("process") == item["spec"].get("process")
+
+
+# The examples that NeuVector learned in one namespace, lifted: (file, namespace, linked stubs left out).
+LIFTED = [
+    ("neuvector-docs_usingcrd_sample-exported-crd.yaml", "demo", {"nv.kube-dns.kube-system"}),
+    ("neuvector-docs_usingcrd_customized-ns1global.yaml", "ns1", set()),
+    ("neuvector-docs_usingcrd_global-rules.yaml", "default", set()),
+]
+
+
+@pytest.mark.parametrize(("name", "namespace", "stubs"), LIFTED)
+def test_lifted_examples_render_back_and_pass_lint(name: str, namespace: str, stubs: set[str], tmp_path: Path) -> None:
+    result = run_nvpolicy("-C", str(tmp_path), "import", str(EXAMPLES / name), "-n", namespace, "--env-out",
+                          "environments/src.yaml")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    rendered = run_nvpolicy("-C", str(tmp_path), "render", "--env", "src", "--out", str(out))
+    assert rendered.returncode == 0, rendered.stderr
+    lint = run_nvpolicy("-C", str(tmp_path), "lint", "--env", "src")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    by_name = {data["metadata"]["name"]: data for data in rendered_objects(out).values()}
+    items = [normalised(item) for item in export_items((EXAMPLES / name).read_text(encoding="utf-8"))
+             if item["metadata"]["name"] not in stubs]
+    assert sorted(by_name) == sorted(item["metadata"]["name"] for item in items)
+    for item in items:
+        got = by_name[item["metadata"]["name"]]
+        assert got["spec"]["target"].get("policymode") == item["spec"]["target"].get("policymode")
+        assert selector_key(got["spec"]["target"]["selector"]) == selector_key(item["spec"]["target"]["selector"])
+        for direction in ("ingress", "egress"):
+            want = sorted((r["action"], tuple(sorted(r.get("applications") or [])), expected_ports(r),
+                           selector_key(r["selector"])) for r in item["spec"].get(direction) or [])
+            have = sorted((r["action"], tuple(sorted(r.get("applications") or [])),
+                           tuple(sorted(str(r.get("ports", "any")).split(","))), selector_key(r["selector"]))
+                          for r in got["spec"].get(direction) or [])
+            assert have == want
+        assert got["spec"].get("process") == item["spec"].get("process")
+        assert got["spec"].get("file") == item["spec"].get("file")

@@ -159,11 +159,13 @@ def test_well_known_ports_of_the_issue(application: str, port: tuple[str, int]) 
 
 @pytest.mark.parametrize(("events", "message"), [
     ('{"violations": 3}', "events.json: error: 'violations' must be a list (at violations)"),
-    ('{"hits": []}', "events.json: error: holds no NeuVector violation or conversation"),
-    ('[{"x": 1}]', "events.json: error: holds no NeuVector violation or conversation"),
+    ('{"hits": []}', "events.json: error: not a NeuVector event (keys: hits)"),
+    ('[{"x": 1}]', "events.json: error: not a NeuVector event (keys: x)"),
+    ('{"incidents": [{"proc_name": "java", "reported_timestamp": 1}]}',
+     "events.json: error: holds no NeuVector violation or conversation"),
     ('[{"server_port": 5432, "ip_proto": "tcp"}]', "ip_proto must be a protocol number (6 tcp, 17 udp), got 'tcp'"),
     ('[{"server_port": 5432, "ip_proto": 1e400}]', "ip_proto must be a protocol number"),
-    ('[{"server_port": "5432"}]', "server_port must be a port number, got '5432' (at [0].server_port)"),
+    ('[{"server_port": "5432"}]', "server_port must be a port number, got '5432' (at server_port)"),
     ('[{"from": "a", "to": "b", "ports": 5}]', "ports must be a list"),
 ])
 def test_malformed_events_are_input_errors(tmp_path: Path, events: str, message: str) -> None:

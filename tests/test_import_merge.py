@@ -101,6 +101,14 @@ def test_env_file_conflict_is_reported_and_kept(project: Path) -> None:
     text = env.read_text(encoding="utf-8")
     assert text.startswith("# my dev\nnamespace: dev\npolicy_mode: Monitor\n")
     assert yaml.safe_load(text)["peers"] == {"postgres": {"service": "postgres", "port": 5432}}
+    # The lint settings the import writes are added where the file has none, and yours are never touched.
+    assert yaml.safe_load(text)["lint"]["rules"]["allowed-policy-mode"]["options"]["allowed"] == [
+        "Discover", "Monitor", "Protect"]
+    env.write_text("namespace: dev\npolicy_mode: Monitor\nlint: {rules: {any-ports: {level: off}}}\n", encoding="utf-8")
+    again = run_nvpolicy("-C", str(project), "import", str(SEED_EXPORT), "-n", NS, "--merge",
+                         "--env-out", "environments/dev.yaml")
+    assert again.returncode == 1 and "lint" not in again.stdout
+    assert "lint: {rules: {any-ports: {level: off}}}\n" in env.read_text(encoding="utf-8")
 
 
 def test_merge_object_plans_on_plain_data() -> None:

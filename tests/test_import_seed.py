@@ -49,9 +49,13 @@ def test_source_is_environment_neutral(imported: Path) -> None:
     to_db = orders["spec"]["egress"][0]
     assert to_db == {"name": "orders-to-postgres", "action": "allow", "applications": ["PostgreSQL"],
                      "ports": "tcp/{{ peers.postgres.port }}", "selector": '{{ peer("postgres") }}'}
-    assert yaml.safe_load((imported / "environments" / "dev.yaml").read_text(encoding="utf-8")) == {
+    env_text = (imported / "environments" / "dev.yaml").read_text(encoding="utf-8")
+    assert env_text.startswith("# yaml-language-server: $schema=../schemas/environment.schema.json\n")
+    assert yaml.safe_load(env_text) == {
         "namespace": "feature-6293", "policy_mode": "Discover",
         "peers": {"postgres": {"service": "postgres", "port": 5432}},
+        # NeuVector learned in Discover: the source environment lets lint pass it.
+        "lint": {"rules": {"allowed-policy-mode": {"options": {"allowed": ["Discover", "Monitor", "Protect"]}}}},
     }
 
 

@@ -106,7 +106,7 @@ def test_bad_input_is_reported_with_its_line() -> None:
     with pytest.raises(SourceError) as caught:
         parse_events([("n.log", '{"id": "a", "client_name": "x", "server_port": 1}\nnot json here\n')])
     assert "n.log:2" in caught.value.format_message()
-    with pytest.raises(SourceError, match="not a list"):
+    with pytest.raises(SourceError, match="must be a list"):
         parse_events([("x.json", json.dumps({"violations": {"id": 1}}))])
     assert parse_events([("empty", "  \n")]).network == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -47,7 +48,8 @@ def import_export(
     merge: Annotated[bool, typer.Option(
         "--merge", help="Merge into existing source: add what is new, report conflicts, keep your edits.")] = False,
     events: Annotated[Path | None, typer.Option(
-        "--events", help="NeuVector violations/conversations JSON: lock ports to those observed.",
+        "--events", help="NeuVector events (REST JSON or syslog/webhook NDJSON, as propose reads them) or "
+        "conversations: lock ports to those observed.",
         metavar="FILE")] = None,
     split_sidecars: Annotated[bool, typer.Option(
         "--split-sidecars", help="Move sidecar processes (envoy, linkerd2-proxy, …) into a group per container."
@@ -125,7 +127,7 @@ def import_export(
             if app_name:
                 folder = folder / app_name
             files = {confined(root, _confined(folder, name)): objects for name, objects in plan.files.items()}
-        writes = plan_files(files, header, merge, search)
+        writes = plan_files(files, header, merge, search, plan.moved)
 
     env_text: str | None = None
     if env_out is not None and plan.environment is not None:
@@ -136,7 +138,8 @@ def import_export(
             report.conflicts.extend(merged_env.conflicts)
             env_text = merged_env.text if merged_env.added else None
         else:
-            env_text = new_environment_text(plan.environment, origin)
+            schema = os.path.relpath(project / "schemas" / "environment.schema.json", env_path.parent)
+            env_text = new_environment_text(plan.environment, origin, Path(schema).as_posix())
         if env_text is not None:
             writes.texts[env_path] = env_text
 

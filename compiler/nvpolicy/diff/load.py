@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nvpolicy.errors import NvPolicyError, SourceError
+from nvpolicy.learn.sidecars import SIDECAR_GROUP_PREFIX
 from nvpolicy.model import KINDS, RenderedObject
 from nvpolicy.source import iter_yaml_files, load_text, read_text
 
@@ -121,6 +122,10 @@ def render_at_ref(
             raise
 
 
+# Group names that end in the namespace: learned groups, external peers' groups, split sidecars' groups.
+_NAMESPACED_GROUPS = ("nv.", "ext.", SIDECAR_GROUP_PREFIX)
+
+
 def map_environment(objects: Sequence[RenderedObject], source: Any, target: Any) -> list[dict[str, Any]]:
     """Rewrite objects rendered for environment ``source`` as if rendered for ``target``.
 
@@ -128,7 +133,8 @@ def map_environment(objects: Sequence[RenderedObject], source: Any, target: Any)
     replaced by ``target``'s selector for p (peers bound in both), and in rules using it the port
     token equal to ``source``'s peer port becomes ``target``'s; (2) ``source``'s namespace, where
     it is a namespace: ``metadata.namespace``, a ``domain``/``namespace`` criterion value, and the
-    ``.<ns>`` suffix of ``service`` criteria, of ``nv.*``/``ext.*`` group names and of object names.
+    ``.<ns>`` suffix of ``service`` criteria, of ``nv.*``/``ext.*``/``sidecar.*`` group names (the
+    names nvpolicy renders per namespace) and of object names.
     Nothing else — policy mode, vars and any literal text differ as drift.
     """
     from nvpolicy.render import peer_selector
@@ -156,7 +162,7 @@ def _map_object(data: Mapping[str, Any], selectors: list[tuple[Any, Any, int | N
         if not isinstance(value, Mapping):
             return value, None
         mapped = dict(value)
-        if isinstance(mapped.get("name"), str) and mapped["name"].startswith(("nv.", "ext.")):
+        if isinstance(mapped.get("name"), str) and mapped["name"].startswith(_NAMESPACED_GROUPS):
             mapped["name"] = suffix(mapped["name"])
         if isinstance(mapped.get("criteria"), list):
             mapped["criteria"] = [criterion(c) for c in mapped["criteria"]]

@@ -5,7 +5,7 @@ missing keys and peers are added, a different value is a conflict and stays as w
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,19 +19,40 @@ class EnvMerge:
     conflicts: list[str] = field(default_factory=list)
 
 
-def environment_data(namespace: str, policy_mode: str | None,
-                     bindings: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The environment file's content as plain data (keys in the file's usual order)."""
-    data: dict[str, Any] = {"namespace": namespace}
-    if policy_mode:
-        data["policy_mode"] = policy_mode
+# An export without any policy mode (custom targets only, or learned ones that left it to the New
+# Services Mode) renders no {{ policy_mode }}; the file still needs one, and Monitor passes lint anywhere.
+DEFAULT_POLICY_MODE = "Monitor"
+SCHEMA_HEADER = "# yaml-language-server: $schema={path}\n"
+ANY_PORTS_REASON = ("learned by NeuVector with ports any and no well-known or observed port to lock to "
+                    "(nvpolicy import); lock them before this policy leaves the learning environment")
+
+
+def environment_data(namespace: str, policy_mode: str | None, bindings: Mapping[str, Mapping[str, Any]],
+                     any_ports: Sequence[str] = (), discover: bool = False) -> dict[str, Any]:
+    """The environment file's content as plain data (keys in the file's usual order). It always sets
+    ``policy_mode``; it carries the lint settings that let the imported policy pass ``lint`` here:
+    Discover allowed where NeuVector learned in Discover (``discover``: some target or process
+    profile renders Discover), and a waiver per object (``any_ports``: their exported names) whose
+    allow rules keep the learned ``any`` ports."""
+    data: dict[str, Any] = {"namespace": namespace, "policy_mode": policy_mode or DEFAULT_POLICY_MODE}
     if bindings:
         data["peers"] = {name: dict(binding) for name, binding in sorted(bindings.items())}
+    lint: dict[str, Any] = {}
+    if discover or policy_mode == "Discover":
+        lint["rules"] = {"allowed-policy-mode": {"options": {"allowed": ["Discover", "Monitor", "Protect"]}}}
+    if any_ports:
+        lint["waivers"] = [{"rule": "any-ports", "object": name, "reason": ANY_PORTS_REASON}
+                           for name in sorted(set(any_ports))]
+    if lint:
+        data["lint"] = lint
     return data
 
 
-def new_environment_text(data: Mapping[str, Any], source: str) -> str:
-    header = f"# The environment NeuVector learned in; written by nvpolicy import from {source}.\n"
+def new_environment_text(data: Mapping[str, Any], source: str, schema: str | None = None) -> str:
+    """The file's text: the schema header (``schema``: the schema's path relative to the file), then
+    a comment naming the export as the user gave it (never an absolute path of this machine)."""
+    header = SCHEMA_HEADER.format(path=schema) if schema else ""
+    header += f"# The environment NeuVector learned in; written by nvpolicy import from {source}.\n"
     return header + dump(dict(data))
 
 
@@ -54,6 +75,10 @@ def merge_environment_text(text: str, name: str, data: Mapping[str, Any]) -> Env
             result.added.append(f"{name}: {key}: {data[key]}")
         elif plain(document[key]) != data[key]:
             result.conflicts.append(f"{name}: {key} is {document[key]}, the export's is {data[key]} (kept yours)")
+    if "lint" in data and "lint" not in document:
+        # The settings that let the imported policy pass lint here; lint settings of your own are yours.
+        document["lint"] = data["lint"]
+        result.added.append(f"{name}: lint")
     peers = data.get("peers") or {}
     if peers and document.get("peers") is None:
         document["peers"] = {}

@@ -1,305 +1,55 @@
-"""NeuVector security events as nvpolicy reads them: violations (network) and incidents (process).
+"""The event reader (``nvpolicy.nv.events``) as commands use it: its refusals become input errors.
 
-Accepted input, per file: the JSON the REST API returns (``{"violations": [...]}`` from
-``/v1/log/violation``, ``{"incidents": [...]}`` from ``/v1/log/incident``, ``{"threats", "incidents",
-"violations"}`` from ``/v1/log/security``), or newline-delimited JSON as syslog and webhooks send
-it: one event per line, optionally behind a syslog prefix (the JSON starts at the first ``{``).
+``nvpolicy.nv`` imports nothing above it, so the reader raises its own ``EventError``; ``import
+--events``, ``propose`` and ``events`` read events through here and show a refusal like any other
+bad input (file:line, key path, hint; exit 2).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from nvpolicy.errors import SourceError
+from nvpolicy.learn.literal import printable
 from nvpolicy.model import Location
-
-# NeuVector's DPI application names in their canonical spelling; matching is case-insensitive.
-APPLICATIONS = (
-    "HTTP", "SSL", "SSH", "DNS", "DHCP", "NTP", "TFTP", "Echo", "RTSP", "SIP", "MySQL", "Redis", "ZooKeeper",
-    "Cassandra", "MongoDB", "PostgreSQL", "Kafka", "Couchbase", "Wordpress", "ActiveMQ", "CouchDB", "ElasticSearch",
-    "Memcached", "RabbitMQ", "Radius", "VoltDB", "Consul", "Syslog", "etcd", "Spark", "Apache", "nginx", "Jetty",
-    "Oracle", "MSSQL", "GRPC",
+from nvpolicy.nv import events as _reader
+from nvpolicy.nv.events import (
+    Endpoint,
+    Events,
+    NetworkEvent,
+    ProcessEvent,
+    canonical_applications,
+    format_time,
+    group_of,
+    is_external,
+    port_spec,
+    reported_time,
 )
-_CANONICAL_APP = {name.lower(): name for name in APPLICATIONS}
-_PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp"}
-_EXTERNAL_NAMES = frozenset({"external", "fed.external"})
 
+__all__ = [
+    "Endpoint", "Events", "NetworkEvent", "ProcessEvent", "canonical_applications", "format_time", "group_of",
+    "is_external", "parse_events", "parse_since", "port_spec", "reported_time",
+]
 
-@dataclass(frozen=True)
-class Endpoint:
-    """One side of a connection: a workload of a service in a namespace, or an address outside the cluster."""
-
-    name: str = ""
-    service: str = ""
-    domain: str = ""
-    ip: str = ""
-
-    @property
-    def in_cluster(self) -> bool:
-        return bool(self.service and self.domain)
-
-
-@dataclass(frozen=True)
-class NetworkEvent:
-    id: str
-    client: Endpoint
-    server: Endpoint
-    server_port: int
-    ip_proto: int
-    applications: tuple[str, ...]
-    sessions: int
-    fqdn: str
-    reported: float | None
-    action: str
-
-
-@dataclass(frozen=True)
-class ProcessEvent:
-    id: str
-    name: str  # the incident's name, e.g. Process.Profile.Violation
-    workload: Endpoint
-    group: str
-    proc_name: str
-    proc_path: str
-    proc_cmd: str
-    parent_name: str
-    parent_path: str
-    count: int
-    reported: float | None
-
-
-@dataclass
-class Events:
-    network: list[NetworkEvent]
-    process: list[ProcessEvent]
-    ignored: int = 0  # threats and other events propose has no rule for
+_T = TypeVar("_T")
 
 
 def parse_events(texts: Iterable[tuple[str, str]]) -> Events:
-    """Parse (display name, text) inputs; the same event id seen twice (two dumps overlap) counts once."""
-    result = Events([], [])
-    seen: set[tuple[str, str]] = set()
-    for name, text in texts:
-        for raw, line in _raw_events(name, text):
-            _refuse_surrogates(raw, Location(name, line))
-            event = _event(raw, Location(name, line))
-            if event is None:
-                result.ignored += 1
-                continue
-            key = ("net" if isinstance(event, NetworkEvent) else "proc", event.id)
-            if event.id and key in seen:
-                continue
-            seen.add(key)
-            if isinstance(event, NetworkEvent):
-                result.network.append(event)
-            else:
-                result.process.append(event)
-    return result
-
-
-def _refuse_surrogates(raw: Mapping[str, Any], where: Location) -> None:
-    """JSON's ``\ud800`` escapes can spell half a character, which no report or file can hold."""
-    for key, value in raw.items():
-        for text in (key, value):
-            if isinstance(text, str) and not text.isprintable() and any("\ud800" <= c <= "\udfff" for c in text):
-                from nvpolicy.learn.literal import printable
-
-                raise SourceError(f"event {printable(str(raw.get('id', '?')))[:40]}: {printable(str(key))[:40]} "
-                                  "holds a lone UTF-16 surrogate (half a character), not text", location=where)
-
-
-def _raw_events(name: str, text: str) -> list[tuple[Mapping[str, Any], int]]:
-    stripped = text.strip()
-    if not stripped:
-        return []
-    try:
-        whole = json.loads(stripped)
-    except ValueError:
-        whole = None
-    if whole is not None:
-        return [(item, 0) for item in _unwrap(whole, Location(name))]
-    found: list[tuple[Mapping[str, Any], int]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        start = line.find("{")
-        if not line.strip():
-            continue
-        if start < 0:
-            raise SourceError("a line holds no JSON object", location=Location(name, number, 1),
-                              hint=_KEY_VALUE_HINT if "reported_timestamp=" in line else
-                              "give the REST API's JSON, or one JSON event per line (syslog, webhook)")
-        try:
-            data = json.loads(line[start:])
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"not JSON: {exc.msg}", location=Location(name, number, start + exc.colno)) from None
-        found.extend((item, number) for item in _unwrap(data, Location(name, number)))
-    return found
-
-
-def _unwrap(data: Any, where: Location) -> list[Mapping[str, Any]]:
-    """The events of one JSON value: a wrapper from the REST API, a list, or a single event."""
-    if isinstance(data, list):
-        items = data
-    elif isinstance(data, dict) and any(key in data for key in ("violations", "incidents", "threats")):
-        items = []
-        for key in ("violations", "incidents", "threats"):
-            part = data.get(key) or []
-            if not isinstance(part, list):
-                raise SourceError(f"'{key}' is not a list", location=where)
-            items.extend({"_kind": key, **item} if isinstance(item, dict) else item for item in part)
-    elif isinstance(data, dict):
-        items = [data]
-    else:
-        raise SourceError("expected a JSON object with violations/incidents, or one event", location=where)
-    for item in items:
-        if not isinstance(item, dict):
-            raise SourceError("an event is not a JSON object", location=where)
-    return items
-
-
-def _event(raw: Mapping[str, Any], where: Location) -> NetworkEvent | ProcessEvent | None:
-    kind = raw.get("_kind")
-    if kind == "threats":
-        return None
-    if kind == "violations" or (kind is None and ("client_name" in raw or "client_id" in raw)
-                                and "server_port" in raw and "proc_name" not in raw):
-        return _network(raw, where)
-    if kind == "incidents" or (kind is None and ("proc_name" in raw or "proc_path" in raw)):
-        return _process(raw) if (raw.get("proc_name") or raw.get("proc_path")) else None
-    if kind is None and not any(key in raw for key in _LOG_COMMON):
-        raise SourceError(
-            f"not a NeuVector event (keys: {', '.join(sorted(map(str, raw))[:6])})", location=where,
-            hint="give the JSON of GET /v1/log/violation, /v1/log/incident or /v1/log/security, "
-                 "or NeuVector's syslog/webhook events, one per line",
-        )
-    return None
-
-
-# NeuVector's syslog sends key=value text unless its JSON format (syslog_in_json) is on, and so
-# does a webhook of any type but JSON; every such line carries LogCommon's reported_timestamp=.
-_KEY_VALUE_HINT = ("this is NeuVector's key=value text: turn on JSON format in its syslog settings "
-                   "(syslog_in_json) or use a webhook of type JSON, or fetch the events with nvpolicy events")
-
-# Fields every NeuVector log entry carries (LogCommon): an event without any of them is not NeuVector's.
-_LOG_COMMON = ("reported_timestamp", "reported_at", "level", "cluster_name", "host_name", "enforcer_id")
-
-
-def _network(raw: Mapping[str, Any], where: Location) -> NetworkEvent:
-    try:
-        port = int(raw.get("server_port") or 0)
-        proto = int(raw.get("ip_proto") or 0)
-        sessions = int(raw.get("sessions") or 1)
-    except (TypeError, ValueError):
-        raise SourceError(f"violation {raw.get('id', '?')}: server_port, ip_proto and sessions must be numbers",
-                          location=where) from None
-    apps = raw.get("applications") or []
-    return NetworkEvent(
-        id=str(raw.get("id", "")),
-        client=_endpoint(raw, "client"),
-        server=_endpoint(raw, "server"),
-        server_port=port,
-        ip_proto=proto,
-        applications=tuple(str(a) for a in apps) if isinstance(apps, list) else (),
-        sessions=max(sessions, 1),
-        fqdn=str(raw.get("fqdn") or ""),
-        reported=reported_time(raw),
-        action=str(raw.get("policy_action") or ""),
-    )
-
-
-def _process(raw: Mapping[str, Any]) -> ProcessEvent:
-    path = str(raw.get("proc_path") or "")
-    try:
-        count = int(raw.get("count") or 1)
-    except (TypeError, ValueError):
-        count = 1
-    return ProcessEvent(
-        id=str(raw.get("id", "")),
-        name=str(raw.get("name") or ""),
-        workload=_endpoint(raw, "workload"),
-        group=str(raw.get("group") or ""),
-        proc_name=str(raw.get("proc_name") or path.rsplit("/", 1)[-1]),
-        proc_path=path,
-        proc_cmd=str(raw.get("proc_cmd") or ""),
-        parent_name=str(raw.get("proc_parent_name") or ""),
-        parent_path=str(raw.get("proc_parent_path") or ""),
-        count=max(count, 1),
-        reported=reported_time(raw),
-    )
-
-
-def _endpoint(raw: Mapping[str, Any], side: str) -> Endpoint:
-    domain = str(raw.get(f"{side}_domain") or "")
-    service = str(raw.get(f"{side}_service") or "")
-    # NeuVector may report the service with its namespace appended (<svc>.<ns>), as in the group name.
-    if domain and service.endswith(f".{domain}"):
-        service = service[: -len(domain) - 1]
-    ip_key = {"client": "client_ip", "server": "server_ip"}.get(side, "")
-    return Endpoint(name=str(raw.get(f"{side}_name") or raw.get(f"{side}_id") or ""), service=service,
-                    domain=domain, ip=str(raw.get(ip_key) or "") if ip_key else "")
-
-
-def is_external(endpoint: Endpoint) -> bool:
-    return not endpoint.in_cluster and (endpoint.name in _EXTERNAL_NAMES or (not endpoint.name and bool(endpoint.ip)))
-
-
-def port_spec(event: NetworkEvent) -> str:
-    """The rule's ports string for one event: ``tcp/5432``, ``udp/53``, ``icmp``."""
-    proto = _PROTOCOLS.get(event.ip_proto)
-    if proto == "icmp":
-        return "icmp"
-    if proto is None:
-        return f"{event.server_port}" if event.server_port else "any"
-    return f"{proto}/{event.server_port}" if event.server_port else f"{proto}/any"
-
-
-def canonical_applications(names: Iterable[str]) -> tuple[str, ...]:
-    """DPI names NeuVector accepts in rules, canonical spelling; unknown ones (and ``any``) dropped."""
-    return tuple(sorted({_CANONICAL_APP[n.lower()] for n in names if n.lower() in _CANONICAL_APP}))
-
-
-def reported_time(raw: Mapping[str, Any]) -> float | None:
-    """Seconds since the epoch: ``reported_timestamp`` (unix) or ``reported_at`` (RFC 3339)."""
-    stamp = raw.get("reported_timestamp")
-    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and stamp > 0:
-        return float(stamp)
-    text = raw.get("reported_at")
-    if isinstance(text, str) and text:
-        try:
-            return _parse_iso(text)
-        except ValueError:
-            return None
-    return None
-
-
-def format_time(value: float | None) -> str | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    """Every event of the (display name, text) inputs; see ``nvpolicy.nv.events.parse_events``."""
+    return _as_input_error(lambda: _reader.parse_events(texts))
 
 
 def parse_since(text: str, now: float) -> float:
     """``--since``: a duration back from now (``30m``, ``24h``, ``7d``) or an ISO 8601 time."""
-    match = _DURATION.match(text.strip())
-    if match:
-        return now - int(match.group(1)) * _UNITS[match.group(2)]
+    return _as_input_error(lambda: _reader.parse_since(text, now))
+
+
+def _as_input_error(read: Callable[[], _T]) -> _T:
     try:
-        return _parse_iso(text.strip())
-    except ValueError:
-        raise SourceError(f"--since {text!r} is neither a duration nor an ISO 8601 time",
-                          hint="for example --since 24h, --since 7d or --since 2026-11-20T00:00:00Z") from None
-
-
-def _parse_iso(text: str) -> float:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return (value - datetime(1970, 1, 1, tzinfo=timezone.utc)) / timedelta(seconds=1)
+        return read()
+    except _reader.EventError as error:
+        where = error.location
+        location = Location(where.file, where.line, where.column) if where is not None and where.file else None
+        # An event's own text (ids, keys) may be in the message: shown printable, one line.
+        raise SourceError(printable(error.message), location=location, path=error.path, hint=error.hint) from None

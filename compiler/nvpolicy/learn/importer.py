@@ -10,18 +10,20 @@ from typing import Any
 
 from nvpolicy.errors import SourceError
 from nvpolicy.learn.clean import clean_object
-from nvpolicy.learn.envfile import environment_data
+from nvpolicy.learn.envfile import DEFAULT_POLICY_MODE, environment_data
 from nvpolicy.learn.exports import Export, resolve_referrals
-from nvpolicy.learn.lift import escape_all, lift_objects
-from nvpolicy.learn.ports import ObservedPorts
+from nvpolicy.learn.lift import NAMESPACE, escape_all, lift_objects
+from nvpolicy.learn.merge import object_key
+from nvpolicy.learn.ports import ObservedPorts, is_unlocked
 from nvpolicy.learn.report import ImportReport
-from nvpolicy.learn.sidecars import split_sidecars
+from nvpolicy.learn.sidecars import sidecar_processes, split_sidecars
 
 
 @dataclass
 class ImportPlan:
     files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # file name → source objects
     environment: dict[str, Any] | None = None  # the source environment's data, when a namespace was lifted
+    moved: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # object → sidecar rules
     report: ImportReport = field(default_factory=ImportReport)
 
 
@@ -45,6 +47,13 @@ def plan_import(export: Export, namespace: str | None, observed: ObservedPorts |
         if split and obj.service is not None:
             data, extra, lines = split_sidecars(data, obj.service, declared_containers)
             report.sidecars.extend(lines)
+            if extra:
+                plan.moved[object_key(data)] = [rule for sidecar in extra for rule in sidecar["spec"]["process"]]
+        else:
+            seen = sidecar_processes(data, declared_containers)
+            if seen:
+                report.notes.append(f"{obj.identity}: sidecar processes {', '.join(seen)} are allowed in the "
+                                    "application group; --split-sidecars moves them into a group per container")
         target = repr(((data.get("spec") or {}).get("target") or {}).get("selector"))
         stem = _free_stem(obj.group, target, stems)
         plan.files.setdefault(f"{stem}.yaml", []).extend([data, *extra])
@@ -55,10 +64,41 @@ def plan_import(export: Export, namespace: str | None, observed: ObservedPorts |
         plan.files.setdefault(f"{kind}-{_stem(name)}.yaml", []).append(data)
         report.imported.append(f"{data['kind']} {name}")
         report.literal.append(f"{data['kind']} {name}: imported as it is")
+    if observed is not None:
+        _report_events(observed, report)
     if namespace is not None:
-        plan.environment = environment_data(namespace, lifted.policy_mode, lifted.bindings)
+        any_ports = [lift_back(str(obj.data["metadata"]["name"]), namespace) for obj in lifted.objects
+                     if _keeps_any_ports(obj.data)]
+        discover = any(_learns(obj.data) for obj in lifted.objects)
+        plan.environment = environment_data(namespace, lifted.policy_mode, lifted.bindings, any_ports, discover)
+        if lifted.policy_mode is None:
+            report.notes.append(f"the export sets no policy mode on a learned group of {namespace}: the "
+                                f"environment file says policy_mode: {DEFAULT_POLICY_MODE}, which renders nowhere")
         report.peers.update({name: dict(binding) for name, binding in lifted.bindings.items()})
     return plan
+
+
+def _learns(obj: dict[str, Any]) -> bool:
+    """A target or process profile kept literally in Discover (the lifted ones follow the environment)."""
+    spec = obj.get("spec") or {}
+    profile = spec.get("process_profile")
+    return "Discover" in ((spec.get("target") or {}).get("policymode"),
+                          profile.get("mode") if isinstance(profile, dict) else None)
+
+
+def _keeps_any_ports(obj: dict[str, Any]) -> bool:
+    spec = obj.get("spec") or {}
+    return any(isinstance(rule, dict) and rule.get("action") == "allow" and is_unlocked(rule.get("ports"))
+               for direction in ("ingress", "egress") for rule in spec.get(direction) or [])
+
+
+def _report_events(observed: ObservedPorts, report: ImportReport) -> None:
+    """Events that lock nothing are worth a line: the ports then come from the well-known list."""
+    if not observed.events:
+        report.notes.append("--events: the file holds no network event; ports are locked to well-known ports")
+    elif not observed.used:
+        report.notes.append(f"--events: none of the {observed.events} network event(s) matched a rule of the "
+                            "export (client and server group); ports are locked to well-known ports")
 
 
 def _check_namespace(namespace: str, export: Export) -> None:
@@ -91,6 +131,11 @@ def _namespaces(objects: Iterable[dict[str, Any]]) -> Iterable[str]:
                 if isinstance(criterion, dict) and criterion.get("key") in ("domain", "namespace") \
                         and isinstance(criterion.get("value"), str):
                     yield criterion["value"]
+
+
+def lift_back(text: str, namespace: str) -> str:
+    """A lifted name as the source environment renders it."""
+    return text.replace(NAMESPACE, namespace)
 
 
 def _stem(text: str) -> str:

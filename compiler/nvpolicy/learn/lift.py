@@ -30,6 +30,10 @@ from nvpolicy.rules.group_name import PATTERN as GROUP_NAME
 NAMESPACE = "{{ namespace }}"
 POLICY_MODE = "{{ policy_mode }}"
 LIFTED_CRITERIA = ("service", "domain", "namespace")
+# Since NeuVector 5.3 an export puts a container group's monitoring settings on its target selector
+# (group2RESTConfig, rest/crdsecurityrule.go:113-118): they are the group's, kept as exported.
+METRIC_FIELDS = frozenset({"grp_band_width", "grp_sess_cur", "grp_sess_rate", "mon_metric"})
+POLICY_MODES = ("Discover", "Monitor", "Protect")
 _PEER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -58,14 +62,10 @@ def escape_all(obj: dict[str, Any]) -> dict[str, Any]:
 def learned_service(selector: Any, namespace: str) -> str | None:
     """``<svc>`` when ``selector`` is exactly the learned group ``nv.<svc>.<namespace>`` (as ``service()``
     renders it: name, ``service = <svc>.<namespace>``, ``domain = <namespace>``), else None."""
-    if not isinstance(selector, dict) or set(selector) - {"name", "criteria"}:
+    if not isinstance(selector, dict) or set(selector) - {"name", "criteria"} - METRIC_FIELDS:
         return None
-    name = selector.get("name")
-    suffix = f".{namespace}"
-    if not isinstance(name, str) or not name.startswith("nv.") or not name.endswith(suffix):
-        return None
-    service = name[3:-len(suffix)]
-    if not _LABEL.match(service) or service.startswith("ip."):
+    service = learned_name_service(selector.get("name"), namespace)
+    if service is None:
         return None
     criteria = selector.get("criteria") or []
     expected = [
@@ -73,6 +73,18 @@ def learned_service(selector: Any, namespace: str) -> str | None:
         {"key": "domain", "op": "=", "value": namespace},
     ]
     if len(criteria) != 2 or any(criterion not in criteria for criterion in expected):
+        return None
+    return service
+
+
+def learned_name_service(name: Any, namespace: str) -> str | None:
+    """``<svc>`` when ``name`` is the name of a learned group of the namespace (``nv.<svc>.<namespace>``,
+    not ``nv.ip.*``), whatever its criteria: the group's policy mode is the namespace's to choose."""
+    suffix = f".{namespace}"
+    if not isinstance(name, str) or not name.startswith("nv.") or not name.endswith(suffix):
+        return None
+    service = name[3:-len(suffix)]
+    if not _LABEL.match(service) or service.startswith("ip."):
         return None
     return service
 
@@ -225,9 +237,9 @@ def source_policy_mode(objects: Sequence[dict[str, Any]], namespace: str) -> str
     modes = [
         obj["spec"]["target"].get("policymode")
         for obj in objects
-        if learned_service(obj["spec"]["target"].get("selector"), namespace) is not None
+        if learned_name_service((obj["spec"]["target"].get("selector") or {}).get("name"), namespace) is not None
     ]
-    counted = Counter(mode for mode in modes if mode in ("Discover", "Monitor", "Protect"))
+    counted = Counter(mode for mode in modes if mode in POLICY_MODES)
     return counted.most_common(1)[0][0] if counted else None
 
 
@@ -242,7 +254,7 @@ def lift_objects(objects: Sequence[dict[str, Any]], namespace: str | None,
     registry = registry if registry is not None else PeerRegistry()
     cleaned = [escape_all(clean_object(obj)) for obj in objects]
     if namespace is None:
-        lifted = [LiftedObject(obj, short_name(_target_name(obj)), None) for obj in cleaned]
+        lifted = [LiftedObject(obj, short_name(_target_name(obj)), None, _identity(obj)) for obj in cleaned]
         report.imported.extend(f"{_identity(obj)} (literal: no --namespace)" for obj in cleaned)
         return LiftResult(lifted, {}, None, report)
     mode = source_policy_mode(cleaned, namespace)
@@ -269,17 +281,19 @@ def _lift_object(obj: dict[str, Any], namespace: str, mode: str | None, registry
     target = spec["target"]
     target_group = str((target.get("selector") or {}).get("name", ""))
     service = learned_service(target.get("selector"), namespace)
-    if service is not None:
+    if service is not None and not METRIC_FIELDS & set(target["selector"]):
         target["selector"] = f'{{{{ service("{service}") }}}}'
         report.placeholders.append(f"{identity}: target {{{{ service(\"{service}\") }}}}")
-        if target.get("policymode") == mode:
-            target["policymode"] = POLICY_MODE
-        elif "policymode" in target:
-            report.literal.append(f"{identity}: policymode {target['policymode']} (the namespace's is {mode})")
+    elif service is not None:
+        # service() gives name and criteria only; the mapping keeps the group's metric settings beside them.
+        target["selector"] = lift_selector_text(target["selector"], namespace)
+        report.placeholders.append(f"{identity}: target nv.{service}.{{{{ namespace }}}} (with its metric settings)")
     else:
         target["selector"] = lift_selector_text(target.get("selector"), namespace)
         if not in_namespace:
             report.literal.append(f"{identity}: target {target_group} (not a learned group of {namespace})")
+    if learned_name_service(target_group, namespace) is not None:
+        _lift_modes(spec, mode, identity, report)
     target_short = service or short_name(target_group)
     taken = {str(rule.get("name")) for direction in ("ingress", "egress") for rule in spec.get(direction) or []
              if not is_positional(str(rule.get("name")))}
@@ -303,6 +317,25 @@ def _lift_object(obj: dict[str, Any], namespace: str, mode: str | None, registry
     return LiftedObject(obj, target_short, service, identity)
 
 
+def _lift_modes(spec: dict[str, Any], mode: str | None, identity: str, report: ImportReport) -> None:
+    """The target's mode and the process profile's (which NeuVector applies before the target's) become
+    ``{{ policy_mode }}`` where they are the namespace's; a mode the export did not set stays unset."""
+    target = spec["target"]
+    exported = target.get("policymode")
+    if exported is not None and exported == mode:
+        target["policymode"] = POLICY_MODE
+    elif exported is not None:
+        report.literal.append(f"{identity}: policymode {exported} (the namespace's is {mode})")
+    profile = spec.get("process_profile")
+    if not isinstance(profile, dict) or profile.get("mode") is None:
+        return
+    if profile["mode"] == exported and exported == mode:
+        profile["mode"] = POLICY_MODE
+    elif profile["mode"] != exported:
+        report.literal.append(f"{identity}: process_profile.mode {profile['mode']} (the target's is "
+                              f"{exported or 'not set'}; NeuVector applies the profile's first)")
+
+
 def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, report: ImportReport) -> None:
     """A target that is also a peer (the seed's postgres) renders only where the peer runs beside the app:
     bound to the same service without another namespace, or not bound at all. Elsewhere (shared QA
@@ -319,7 +352,7 @@ def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, r
         fields = f"peers.{peer}" if peer.isidentifier() else f'peers["{peer}"]'
         lifted.data = {
             "when": f'{{{{ "{peer}" not in peers or ({fields}.get("service") == "{lifted.service}" '
-                    f'and "namespace" not in {fields}) }}}}',
+                    f'and {fields}.get("namespace", namespace) == namespace) }}}}',
             **lifted.data,
         }
         report.placeholders.append(f"{lifted.identity}: when: renders only where peer {peer} is unbound or is "
@@ -327,9 +360,16 @@ def _add_local_conditions(objects: list[LiftedObject], registry: PeerRegistry, r
 
 
 def _is_linked_stub(obj: dict[str, Any], namespace: str) -> bool:
+    """An object outside the namespace with no rules, exported only because a rule links to its group.
+    A custom group pinned to the namespace (a ``domain``/``namespace`` criterion) is the namespace's own."""
     spec = obj.get("spec") or {}
     has_rules = any(spec.get(key) for key in ("ingress", "egress", "process", "file", "dlp", "waf", "response"))
-    return not has_rules and (obj.get("metadata") or {}).get("namespace") != namespace
+    if has_rules or (obj.get("metadata") or {}).get("namespace") == namespace:
+        return False
+    selector = (spec.get("target") or {}).get("selector") or {}
+    pinned = any(isinstance(c, dict) and c.get("key") in ("domain", "namespace") and c.get("value") == namespace
+                 for c in selector.get("criteria") or [])
+    return not pinned
 
 
 def _target_name(obj: dict[str, Any]) -> str:

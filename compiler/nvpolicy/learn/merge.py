@@ -229,9 +229,12 @@ class FileMerge:
 
 
 def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]], append_unmatched: bool = True,
-                    protect_edits: bool = False) -> tuple[FileMerge, list[dict[str, Any]]]:
+                    protect_edits: bool = False,
+                    moved: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None,
+                    ) -> tuple[FileMerge, list[dict[str, Any]]]:
     """Merge ``objects`` into the YAML documents of ``text``; returns the result and the objects that
-    matched nothing in it (appended as new documents when ``append_unmatched``)."""
+    matched nothing in it (appended as new documents when ``append_unmatched``). ``moved``: process
+    rules the import moved out of an object (by ``object_key``), removed from the file's object."""
     from ruamel.yaml.error import YAMLError
 
     yaml = _yaml(text)
@@ -248,6 +251,10 @@ def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]], app
             unmatched.append(obj)
             continue
         label = f"{name}: {key[0]} {key[1]}"
+        removed = _remove_processes(target, (moved or {}).get(key, ()))
+        if removed:
+            result.changed = True
+            result.merged.append(f"{label}: removed process {', '.join(removed)} (moved to its sidecar's group)")
         plan = merge_object(plain(target), obj, label, protect_edits)
         result.conflicts.extend(plan.conflicts)
         _apply(target, plan)
@@ -267,6 +274,21 @@ def merge_into_text(text: str, name: str, objects: Sequence[dict[str, Any]], app
         yaml.dump_all(documents, stream)
         result.text = _keep_header(text, stream.getvalue())
     return result, unmatched
+
+
+def _remove_processes(target: Any, rules: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Delete the process rules with the identity (name, path) of ``rules`` from a file's object."""
+    gone = {_identity("process", rule) for rule in rules}
+    process = (target.get("spec") or {}).get("process") if isinstance(target, Mapping) else None
+    if not gone or not isinstance(process, list):
+        return []
+    removed = []
+    for index in reversed(range(len(process))):
+        rule = plain(process[index])
+        if isinstance(rule, Mapping) and _identity("process", rule) in gone:
+            removed.append(str(rule.get("name")))
+            del process[index]
+    return sorted(removed)
 
 
 def _apply(target: Any, plan: MergePlan) -> None:

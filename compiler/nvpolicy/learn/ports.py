@@ -6,7 +6,6 @@ of the application is the default lock; ports actually observed (``--events``) w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,12 +69,20 @@ class ObservedPorts:
     """Server ports seen between two groups: (client group, server group) → ports."""
 
     by_pair: dict[tuple[str, str], set[Port]] = field(default_factory=dict)
+    events: int = 0  # network events read, for the report
+    used: set[tuple[str, str]] = field(default_factory=set)  # pairs some rule was locked by
 
     def add(self, client: str, server: str, port: Port) -> None:
         self.by_pair.setdefault((client, server), set()).add(port)
 
-    def between(self, client: str, server: str) -> tuple[Port, ...]:
-        return tuple(sorted(self.by_pair.get((client, server), ())))
+    def between(self, client: str, server: str, aliases: Sequence[str] = ()) -> tuple[Port, ...]:
+        """Ports seen from ``client`` to ``server`` (or to one of its addresses, for an address group)."""
+        for name in (server, *aliases):
+            seen = self.by_pair.get((client, name))
+            if seen:
+                self.used.add((client, name))
+                return tuple(sorted(seen))
+        return ()
 
 
 def is_unlocked(ports: Any) -> bool:
@@ -83,23 +90,25 @@ def is_unlocked(ports: Any) -> bool:
 
 
 def lock_ports(applications: Sequence[str], client: str, server: str,
-               observed: ObservedPorts | None = None) -> PortLock:
+               observed: ObservedPorts | None = None, aliases: Sequence[str] = ()) -> PortLock:
     """The ports for a learned rule from ``client`` group to ``server`` group.
 
     Observed ports win; otherwise every application must have a well-known port (locking to
     the ports of some applications only would cut the others off).
     """
+    unmatched = ""
     if observed is not None:
-        seen = observed.between(client, server)
+        seen = observed.between(client, server, aliases)
         if seen:
             return PortLock(seen, "observed")
+        unmatched = "; no event of --events matched this rule"
     apps = [app for app in applications if app.lower() != "any"]
     if not apps:
-        return PortLock((), "no application learned (any)")
+        return PortLock((), f"no application learned (any){unmatched}")
     unknown = [app for app in apps if app.upper() not in _BY_UPPER]
     if unknown:
-        return PortLock((), f"no well-known port for {', '.join(unknown)}")
-    return PortLock(tuple(sorted({_BY_UPPER[app.upper()] for app in apps})), "well-known")
+        return PortLock((), f"no well-known port for {', '.join(unknown)}{unmatched}")
+    return PortLock(tuple(sorted({_BY_UPPER[app.upper()] for app in apps})), f"well-known{unmatched}")
 
 
 def format_ports(ports: Iterable[Port]) -> str:
@@ -112,101 +121,47 @@ def peer_port_expression(peer: str) -> str:
     return f"peers.{peer}.port" if peer.isidentifier() else f'peers["{peer}"].port'
 
 
-def read_events(text: str, name: str, group_of: Any = None) -> ObservedPorts:
-    """Observed server ports from NeuVector JSON: violations (``GET /v1/log/violation``, or a bare
-    list of them) or conversations (``from``/``to`` group names with ``ports`` like ``tcp/5432``).
+def read_events(text: str, name: str) -> ObservedPorts:
+    """Observed server ports from NeuVector events, read by the one event reader (``nv.events``):
+    violations as the REST API returns them or as NDJSON (syslog, webhook), or conversations
+    (``from``/``to`` group names, ``ports: [tcp/5432]``).
 
     A violation names workloads by service and domain; they map to learned group names
-    ``nv.<service>.<domain>``. Records of another kind are passed over, but a file with none of
-    these records, or a violation or conversation with a malformed field, is refused: a lock that
-    silently falls back to the well-known port would hide the mistake.
+    ``nv.<service>.<domain>``, and a server outside the cluster to ``external`` and to its ``fqdn``
+    or IP (so an address group's rule finds it). A file with no network event at all, or a
+    malformed one, is refused: a lock that silently falls back to the well-known port would hide
+    the mistake.
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"invalid JSON: {exc.msg}", location=Location(name, exc.lineno, exc.colno)) from None
-    location = Location(name)
-    records = _records(data, location)
-    observed = ObservedPorts()
-    recognised = 0
-    for path, record in records:
-        if not isinstance(record, dict):
-            continue
-        if "server_port" in record:
-            recognised += 1
-            _add_violation(observed, record, location, path)
-        elif "from" in record and "to" in record:
-            recognised += 1
-            _add_conversation(observed, record, location, path)
-    if records and not recognised:
-        raise SourceError("holds no NeuVector violation or conversation", location=location, hint=_EVENTS_HINT)
+    from nvpolicy.learn.events import group_of, is_external, parse_events
+
+    events = parse_events([(name, text)])
+    if not events.network and (events.process or events.ignored or not _is_empty_wrapper(text)):
+        raise SourceError("holds no NeuVector violation or conversation", location=Location(name), hint=_EVENTS_HINT)
+    observed = ObservedPorts(events=len(events.network))
+    for event in events.network:
+        client = group_of(event.client)
+        servers = [group_of(event.server)]
+        if is_external(event.server):
+            servers += [address for address in (event.fqdn.strip().rstrip(".").lower(), event.server.ip) if address]
+        for number, port in event.server_ports():
+            proto = _PROTOCOLS.get(number or 6)
+            if client and proto and port > 0:  # ICMP and workloads outside a group lock nothing
+                for server in filter(None, servers):
+                    observed.add(client, server, (proto, port))
     return observed
 
 
-_EVENTS_HINT = ("give the JSON of GET /v1/log/violation ({\"violations\": [...]}, with server_port) or "
-                "conversations (from, to, ports)")
+def _is_empty_wrapper(text: str) -> bool:
+    """``{"violations": []}`` and friends: a real answer with nothing in it, which locks nothing."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and any(key in data for key in _WRAPPERS) and not any(data.get(k) for k in _WRAPPERS)
 
 
-def _records(data: Any, location: Location) -> list[tuple[tuple[str | int, ...], Any]]:
-    if isinstance(data, list):
-        return [((index,), record) for index, record in enumerate(data)]
-    if not isinstance(data, dict):
-        raise SourceError("expected NeuVector violations or conversations (JSON)", location=location,
-                          hint=_EVENTS_HINT)
-    records: list[tuple[tuple[str | int, ...], Any]] = []
-    found = False
-    for key in ("violations", "conversations", "incidents"):
-        value = data.get(key)
-        path: tuple[str | int, ...] = (key,)
-        if isinstance(value, dict):
-            value, path = value.get(key), (key, key)
-        if value is None:
-            continue
-        if not isinstance(value, list):
-            raise SourceError(f"{key!r} must be a list", location=location, path=path, hint=_EVENTS_HINT)
-        found = True
-        records.extend(((*path, index), record) for index, record in enumerate(value))
-    if not found:
-        raise SourceError("holds no NeuVector violation or conversation", location=location, hint=_EVENTS_HINT)
-    return records
-
-
-def _add_violation(observed: ObservedPorts, record: dict[str, Any], location: Location,
-                   path: tuple[str | int, ...]) -> None:
-    port, number = record.get("server_port"), record.get("ip_proto")
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
-        raise SourceError(f"server_port must be a port number, got {port!r}", location=location,
-                          path=(*path, "server_port"))
-    if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
-        raise SourceError(f"ip_proto must be a protocol number (6 tcp, 17 udp), got {number!r}",
-                          location=location, path=(*path, "ip_proto"))
-    client = _group(record.get("client_service"), record.get("client_domain"))
-    server = _group(record.get("server_service"), record.get("server_domain"))
-    proto = _PROTOCOLS.get(number or 6)
-    if client and server and proto and port > 0:  # ICMP and workloads outside a service lock nothing
-        observed.add(client, server, (proto, port))
-
-
-def _add_conversation(observed: ObservedPorts, record: dict[str, Any], location: Location,
-                      path: tuple[str | int, ...]) -> None:
-    ports = record.get("ports") or []
-    if not isinstance(ports, list):
-        raise SourceError(f"ports must be a list like [\"tcp/5432\"], got {ports!r}", location=location,
-                          path=(*path, "ports"))
-    for entry in ports:
-        parsed = _parse_port(str(entry))
-        if parsed:
-            observed.add(str(record["from"]), str(record["to"]), parsed)
-
-
-def _group(service: Any, domain: Any) -> str | None:
-    if not service or not domain:
-        return None
-    return f"nv.{service}.{domain}"
-
-
-def _parse_port(text: str) -> Port | None:
-    proto, _, number = text.strip().lower().partition("/")
-    if proto in ("tcp", "udp") and number.isdigit() and 0 < int(number) < 65536:
-        return proto, int(number)
-    return None
+_WRAPPERS = ("violations", "conversations", "incidents", "threats")
+_EVENTS_HINT = ("give the JSON of GET /v1/log/violation ({\"violations\": [...]}, with server_port), NeuVector's "
+                "syslog/webhook events one per line, or conversations (from, to, ports)")

@@ -20,6 +20,7 @@ class ImportReport:
     renamed: list[str] = field(default_factory=list)
     peers: dict[str, dict[str, object]] = field(default_factory=dict)
     sidecars: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
@@ -36,6 +37,7 @@ class ImportReport:
             ("stayed literal", self.literal),
             ("skipped", self.skipped),
             ("sidecars split out", self.sidecars),
+            ("notes", self.notes),
             ("peers to bind in every other environment (source environment's binding shown)", peers),
             ("merged", self.merged),
             ("conflicts (left for you to resolve)", self.conflicts),

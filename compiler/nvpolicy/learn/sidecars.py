@@ -29,6 +29,15 @@ KNOWN_SIDECARS: Mapping[str, str] = {
     "cloud-sql-proxy": "cloud-sql-proxy",
 }
 POD_PROCESSES = frozenset({"pause"})
+# The prefix of the groups --split-sidecars creates; lint's sidecar rule and diff's mapping know it.
+SIDECAR_GROUP_PREFIX = "sidecar."
+
+
+def is_sidecar_group(name: object, criteria: object) -> bool:
+    """True for a group ``--split-sidecars`` creates: ``sidecar.<container>.…`` selecting one container."""
+    if not isinstance(name, str) or not name.startswith(SIDECAR_GROUP_PREFIX) or not isinstance(criteria, list):
+        return False
+    return any(isinstance(c, Mapping) and c.get("key") == "container" and c.get("op") == "=" for c in criteria)
 
 
 def read_container_map(data: Any, name: str) -> dict[str, str]:
@@ -75,10 +84,18 @@ def split_sidecars(obj: dict[str, Any], service: str, declared: Mapping[str, str
     return obj, sidecars, lines
 
 
+def sidecar_processes(obj: dict[str, Any], declared: Mapping[str, str] | None = None) -> list[str]:
+    """The sidecar processes an application object allows (what ``split_sidecars`` would move)."""
+    known = {**KNOWN_SIDECARS, **(declared or {})}
+    rules = (obj.get("spec") or {}).get("process") or []
+    return sorted({str(rule.get("name")) for rule in rules if isinstance(rule, dict)
+                   and rule.get("name") in known and rule.get("name") not in POD_PROCESSES})
+
+
 def sidecar_group(service: str, container: str, namespace: str) -> dict[str, Any]:
     """A custom group for one container of a service's pods (no reserved prefix, so no policy mode)."""
     return {
-        "name": f"sidecar.{container}.{service}.{namespace}",
+        "name": f"{SIDECAR_GROUP_PREFIX}{container}.{service}.{namespace}",
         "criteria": [
             {"key": "service", "op": "=", "value": f"{service}.{namespace}"},
             {"key": "container", "op": "=", "value": container},

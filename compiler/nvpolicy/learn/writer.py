@@ -35,9 +35,11 @@ def source_text(objects: Sequence[Mapping[str, Any]], header: str) -> str:
 
 
 def plan_files(files: Mapping[Path, Sequence[dict[str, Any]]], header: str, merge: bool,
-               search: Sequence[Path] = ()) -> WritePlan:
+               search: Sequence[Path] = (),
+               moved: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None) -> WritePlan:
     """The text of every file to write. Without ``merge`` an existing file is an error; with it, each
-    object merges into the file among ``search`` (and the destinations) that already defines it."""
+    object merges into the file among ``search`` (and the destinations) that already defines it, and
+    the process rules ``moved`` out of an object (``--split-sidecars``) leave that file's object."""
     plan = WritePlan()
     if not merge:
         existing = [path for path in files if path.exists()]
@@ -57,7 +59,7 @@ def plan_files(files: Mapping[Path, Sequence[dict[str, Any]]], header: str, merg
             plan.texts[path] = source_text(objects, header)
             plan.merged.extend(f"{path.name}: {object_key(obj)[0]} {object_key(obj)[1]} added" for obj in objects)
             continue
-        result, _ = merge_into_text(read_text(path), path.name, objects, protect_edits=True)
+        result, _ = merge_into_text(read_text(path), path.name, objects, protect_edits=True, moved=moved)
         plan.merged.extend(result.merged)
         plan.conflicts.extend(result.conflicts)
         if result.changed:

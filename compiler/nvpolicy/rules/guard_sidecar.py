@@ -2,7 +2,8 @@
 
 A group learned with a sidecar injected allows envoy/pilot-agent/linkerd2-proxy as if they
 were the application; the allowance belongs to the mesh's own policy. ``options: {binaries: [..]}``
-adds names.
+adds names. The sidecar's own group (``sidecar.<container>.<svc>.<ns>`` selecting one container, as
+``nvpolicy import --split-sidecars`` writes it) is where they belong, so it passes.
 
 PASS::
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from nvpolicy.learn.sidecars import is_sidecar_group
 from nvpolicy.model import RenderedObject
 from nvpolicy.rules import Hit, RuleContext
 from nvpolicy.rules._walk import RESERVED_GROUPS, allowed_binary, items, target
@@ -42,7 +44,8 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
     binaries = BINARIES | {str(b) for b in context.options.get("binaries") or []}
     for obj in objects:
         selector = target(obj)
-        if selector is None or selector.name in RESERVED_GROUPS:
+        if selector is None or selector.name in RESERVED_GROUPS \
+                or is_sidecar_group(selector.name, selector.data.get("criteria")):
             continue
         for path, rule in items(obj, "process"):
             binary = allowed_binary(rule, binaries)

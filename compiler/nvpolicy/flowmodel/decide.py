@@ -56,6 +56,7 @@ class Decision:
     unknown: tuple[str, ...] = ()
     also: tuple[Rule, ...] = field(default=())  # rules that tie with or may precede the deciding one
     entry: ProcessEntry | None = None
+    process: bool = False
 
     @property
     def passes(self) -> bool | None:
@@ -66,6 +67,8 @@ class Decision:
     def decided_by(self) -> str:
         if self.entry is not None:
             return f"process {self.entry.name}:{self.entry.path or '*'} {self.entry.action} ({self.entry.location})"
+        if self.process:
+            return "the profile's default (no entry matched)"
         if self.rule is None:
             return "implicit rule (ID 0)"
         return f"{self.rule.ref()} ({self.rule.location})"
@@ -124,7 +127,8 @@ class Model:
             return Decision("open", None, "neither end is a workload: no enforcer decides this flow (§1.2, §4)",
                             modes, tuple(assumptions))
         uncertain: list[tuple[Rule, tuple[str, ...]]] = []
-        for rule in self.policy.rules:
+        candidates = self.policy.candidates(flow.client, flow.server)
+        for number, rule in enumerate(candidates):
             answer, notes, guesses = self._matches(rule, flow)
             if answer is False:
                 continue
@@ -133,7 +137,7 @@ class Model:
                 continue
             assumptions.extend(guesses)
             verdict, reason = self._explicit(rule, modes)
-            ties = self._ties(rule, flow, verdict, modes)
+            ties = self._ties(rule, candidates[number + 1:], flow, verdict, modes)
             if ties:
                 return Decision("undetermined", rule, "equal-priority CRD rules match with different actions; "
                                 "NeuVector leaves their order undefined (§1.3)", modes, tuple(assumptions),
@@ -178,14 +182,14 @@ class Model:
         return verdict, (f"a deny rule matched; client {client or 'no mode'} → server {server or 'no mode'} "
                          f"gives {verdict} ({table} contention, §3.2)")
 
-    def _ties(self, rule: Rule, flow: Flow, verdict: str, modes: tuple[str, str]) -> list[Rule]:
+    def _ties(self, rule: Rule, later: Sequence[Rule], flow: Flow, verdict: str, modes: tuple[str, str]) -> list[Rule]:
         ties = []
-        for other in self.policy.rules[rule.position:]:
+        for other in later:
             if other.priority != rule.priority or other.sunk != rule.sunk:
                 continue
-            if other.action != rule.action and self._matches(other, flow)[0] is not False:
-                if self._explicit(other, modes)[0] != verdict:
-                    ties.append(other)
+            if (other.action != rule.action and self._matches(other, flow)[0] is not False
+                    and self._explicit(other, modes)[0] != verdict):
+                ties.append(other)
         return ties
 
     def _implicit(self, flow: Flow, modes: tuple[str, str], assumptions: list[str]) -> tuple[str, str]:
@@ -261,7 +265,7 @@ class Model:
             return Decision("undetermined", None, "no entry matched under zero-drift: NeuVector decides by the "
                             "image's files and the process family (§5.3 item 7)", modes, tuple(assumptions),
                             ("whether the executable comes unmodified from the image and descends from the "
-                             "container's root process",))
+                             "container's root process",), process=True)
         return self._process_result(verdict, reason, modes, assumptions, unknown, None)
 
     @staticmethod
@@ -269,8 +273,8 @@ class Model:
                         unknown: list[str], entry: ProcessEntry | None) -> Decision:
         if unknown:
             return Decision("undetermined", None, "a group whose membership cannot be told has a matching entry",
-                            modes, tuple(assumptions), _unique(unknown), entry=entry)
-        return Decision(verdict, None, reason, modes, _unique(assumptions), entry=entry)
+                            modes, tuple(assumptions), _unique(unknown), entry=entry, process=True)
+        return Decision(verdict, None, reason, modes, _unique(assumptions), entry=entry, process=True)
 
 
 def process_entry_matches(entry: ProcessEntry, name: str, path: str) -> bool:

@@ -182,11 +182,8 @@ def _address_membership(criteria: Sequence[Mapping[str, Any]], endpoint: Endpoin
             notes.append(f"whether {value} resolves to {endpoint.address} depends on DNS (§6)")
             continue
         host = endpoint.address
-        if kind == "wildcard":
-            # Any depth of subdomain, never the apex (§4).
-            hit = host.endswith("." + str(parsed))
-        else:
-            hit = host == parsed
+        # A wildcard matches any depth of subdomain, never the apex (§4).
+        hit = host.endswith("." + str(parsed)) if kind == "wildcard" else host == parsed
         if hit:
             guesses.append(f"{value} is matched by name; NeuVector matches the IPs the enforcer resolves or "
                            "snoops for it (§4, DNS)")
@@ -211,7 +208,7 @@ def _workload_membership(criteria: Sequence[Mapping[str, Any]], endpoint: Endpoi
         by_class.setdefault(_criterion_class(str(criterion.get("key", ""))), []).append(criterion)
     notes: list[str] = []
     answers: list[Tri] = []
-    for cls, group in sorted(by_class.items()):
+    for _, group in sorted(by_class.items()):
         results = [_criterion(c, endpoint, notes) for c in group]
         positive = any(str(c.get("op", "=")) in POSITIVE_OPS for c in group)
         answers.append(tri_any(results) if positive else tri_all(results))

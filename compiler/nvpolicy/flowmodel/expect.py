@@ -130,7 +130,10 @@ def _check(document: SourceDocument) -> list[NvPolicyError]:
         if error is None:
             continue
         error = _endpoint_branch(error)
-        path = (index, *error.absolute_path)
+        path: tuple[str | int, ...] = (index, *error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            extra = [key for key in error.instance if key not in error.schema.get("properties", {})]
+            path += tuple(extra[:1])  # point at the unknown key's line
         problems.append(SourceError(_message(error, branch), location=document.locate(path), path=path,
                                     hint=_HINTS[branch]))
     return problems

@@ -45,7 +45,8 @@ def explain(
     """List, in decision order, every rule that can decide traffic from or to GROUP, with its source line."""
     from nvpolicy.cli import project_dir
     from nvpolicy.errors import NvPolicyError
-    from nvpolicy.flowmodel.explain import explain as make, implicit_text
+    from nvpolicy.flowmodel.explain import explain as make
+    from nvpolicy.flowmodel.explain import implicit_text
     from nvpolicy.flowmodel.load import environment_model
 
     if output_format not in ("text", "json"):

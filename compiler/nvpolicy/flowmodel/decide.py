@@ -31,7 +31,13 @@ class Settings:
     new_service_mode: str = "Discover"
     profile_baseline: str = "basic"
     icmp_policy: bool = False
-    mode_override: str | None = None  # run every workload in this mode ("if this environment ran in Protect")
+    mode_override: str | None = None  # run workloads in this mode ("if this environment ran in Protect") ...
+    override_namespace: str | None = None  # ... those of this namespace only, when given
+
+    def override_for(self, endpoint: Endpoint) -> str | None:
+        if self.override_namespace is not None and endpoint.namespace != self.override_namespace:
+            return None
+        return self.mode_override
 
 
 @dataclass(frozen=True)
@@ -102,8 +108,9 @@ class Model:
     def network_mode(self, endpoint: Endpoint, assumptions: list[str]) -> str:
         if endpoint.kind != "workload":
             return ""  # external, nodes, address groups enter the adjustment as "no mode" (§3.1)
-        if self.settings.mode_override:
-            return self.settings.mode_override
+        override = self.settings.override_for(endpoint)
+        if override:
+            return override
         mode = self.policy.mode_of(endpoint.learned_group)
         if mode is None:
             mode = self.settings.new_service_mode
@@ -230,7 +237,7 @@ class Model:
         assumptions: list[str] = []
         unknown: list[str] = []
         profile = self.policy.profiles.get(workload.learned_group)
-        mode = self.settings.mode_override or (profile.mode if profile else None)
+        mode = self.settings.override_for(workload) or (profile.mode if profile else None)
         if mode is None:
             mode = self.settings.new_service_mode
             assumptions.append(f"no CR sets the profile mode of {workload.learned_group}: taken as the New Service "

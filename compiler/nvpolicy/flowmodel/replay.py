@@ -80,7 +80,7 @@ def replay(model: Model, environment: Environment, rendered: Sequence[RenderedOb
         flow = _flow(event)
         if flow is None:
             continue
-        key = ("network", flow)
+        key: tuple[Any, ...] = ("network", flow)
         item = items.get(key)
         if item is None:
             app = f" {flow.application}" if flow.application else ""

@@ -95,3 +95,59 @@ def _mermaid_text(text: str) -> str:
 
 def _dot_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+# --- SVG (for the self-contained HTML report: no script or network needed to draw it) -----------------
+_NODE_W, _NODE_H, _COL, _ROW, _PAD = 280, 44, 470, 76, 20
+
+
+def _layers(graph: FlowGraph) -> dict[str, int]:
+    """Columns by longest path from the nodes nothing flows into; a cycle stops growing after N rounds."""
+    layer = {node.id: 0 for node in graph.nodes}
+    for _ in range(len(graph.nodes)):
+        changed = False
+        for edge in graph.edges:
+            if edge.source != edge.target and layer[edge.target] < layer[edge.source] + 1:
+                layer[edge.target] = layer[edge.source] + 1
+                changed = True
+        if not changed:
+            break
+    return layer
+
+
+def svg(graph: FlowGraph) -> str:
+    from html import escape
+
+    layer = _layers(graph)
+    rows: dict[int, int] = {}
+    place: dict[str, tuple[int, int]] = {}
+    for node in graph.nodes:
+        column = min(layer[node.id], len(graph.nodes))
+        place[node.id] = (_PAD + column * _COL, _PAD + rows.get(column, 0) * _ROW)
+        rows[column] = rows.get(column, 0) + 1
+    width = _PAD * 2 + (max(rows) if rows else 0) * _COL + _NODE_W
+    height = _PAD * 2 + max(rows.values(), default=1) * _ROW
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flow-graph" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="allowed flows">',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+             'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>']
+    for number, edge in enumerate(graph.edges):
+        (x1, y1), (x2, y2) = place[edge.source], place[edge.target]
+        start = (x1 + _NODE_W, y1 + _NODE_H // 2)
+        end = (x2, y2 + _NODE_H // 2)
+        bend = 60 + 12 * (number % 4)
+        path = (f"M {start[0]} {start[1]} C {start[0] + bend} {start[1]}, {end[0] - bend} {end[1]}, "
+                f"{end[0]} {end[1]}")
+        parts.append(f'<g class="edge" data-rule="{escape(edge.rule.name)}"><path d="{path}" fill="none" '
+                     f'stroke="#555" marker-end="url(#arrow)"/><text x="{(start[0] + end[0]) // 2}" '
+                     f'y="{(start[1] + end[1]) // 2 - 6}" text-anchor="middle">{escape(edge.label())}</text></g>')
+    for node in graph.nodes:
+        x, y = place[node.id]
+        outside = node.kind in ("external", "address")
+        shape = (f'<rect x="{x}" y="{y}" width="{_NODE_W}" height="{_NODE_H}" rx="{22 if outside else 4}" '
+                 f'class="{"outside" if outside else "group"}"/>')
+        text = escape(node.label() if len(node.label()) <= 40 else node.label()[:39] + "…")
+        parts.append(f'<g class="node" data-group="{escape(node.name)}"><title>{escape(node.label())}</title>{shape}'
+                     f'<text x="{x + _NODE_W // 2}" y="{y + _NODE_H // 2 + 5}" text-anchor="middle">{text}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)

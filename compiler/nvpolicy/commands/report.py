@@ -116,6 +116,6 @@ def _write(out: Path, pages: dict[str, str]) -> None:
             raise OutputError(f"--out {out}: not a directory")
         strangers = [p.name for p in out.iterdir() if not p.name.endswith(".html") or p.is_dir()]
         if strangers:
-            raise OutputError(f"--out {out} holds files nvpolicy report did not write ({', '.join(sorted(strangers)[:3])})",
-                              hint="name an empty or new directory")
+            shown = ", ".join(sorted(strangers)[:3])
+            raise OutputError(f"--out {out} holds files nvpolicy report did not write ({shown})", hint="name an empty or new directory")
     replace_directory(out, [OutputFile(name, text) for name, text in sorted(pages.items())])

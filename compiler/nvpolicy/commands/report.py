@@ -117,5 +117,6 @@ def _write(out: Path, pages: dict[str, str]) -> None:
         strangers = [p.name for p in out.iterdir() if not p.name.endswith(".html") or p.is_dir()]
         if strangers:
             shown = ", ".join(sorted(strangers)[:3])
-            raise OutputError(f"--out {out} holds files nvpolicy report did not write ({shown})", hint="name an empty or new directory")
+            raise OutputError(f"--out {out} holds files nvpolicy report did not write ({shown})",
+                              hint="name an empty or new directory")
     replace_directory(out, [OutputFile(name, text) for name, text in sorted(pages.items())])

@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from nvpolicy.flowmodel.graph import _dot_text, _mermaid_text
+
 from tests.conftest import run_nvpolicy
 from tests.propose_payloads import security_json
 

@@ -46,9 +46,9 @@ def test(
     names = chosen_environments(project, env, every)
     expectations = load_expectations(project)
     if not expectations:
-        raise NvPolicyError("no expectations: expect/*.yaml holds none",
-                            hint="add expect/<name>.yaml, e.g. - {from: {service: orders}, to: {peer: db}, "
-                                 "port: tcp/5432, expect: allow}")
+        # A repo without expectations yet is not broken: CI and the pre-commit hook must pass it.
+        typer.echo("note: no expectations in expect/*.yaml; nothing to test (add e.g. expect/app.yaml with "
+                   "- {from: {service: orders}, to: {peer: db}, port: tcp/5432, expect: allow})", err=True)
     outcomes = []
     for name in names:
         loaded = environment_model(project, name, overrides)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,6 +31,9 @@ class PublishRequest:
     push: str | None = None  # the remote to push to, None for no push
     allow_dirty: bool = False
     overrides: Sequence[str] = ()
+    # Checked once the source is known clean, before the deploy repo is touched: returns the reason to
+    # record when the gate is overridden (None when it passed), raises when it refuses.
+    gate: Callable[[], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def publish(request: PublishRequest) -> PublishResult:
         raise DeployRepoError(f"--repo {request.repo} is not a git work tree",
                               hint=f"clone the deploy repo there, or create one: git init {request.repo}")
     source = _source(request.project, request.allow_dirty)
+    gate_override = request.gate() if request.gate is not None else None
     rendered = render_environment(request.project, request.env, request.overrides, load_policies(request.project))
     files = layout(rendered.objects, "crds")
     target, pathspec = _target(deploy, request.repo, subdir)
@@ -74,7 +78,8 @@ def publish(request: PublishRequest) -> PublishResult:
                 added, changed, removed = count_objects(staged.old_owned, staged.new_owned)
                 widening = widening_count(_parse(staged.old_owned), [obj.data for obj in rendered.objects])
                 counts = Counts(added, changed, removed, widening)
-                message = commit_message(request.env, source, counts, request.message, request.overrides)
+                message = commit_message(request.env, source, counts, request.message, request.overrides,
+                                         gate_override)
             except BaseException:
                 shutil.rmtree(staged.directory, ignore_errors=True)
                 raise

@@ -182,7 +182,7 @@ def build_policy(objects: Sequence[RenderedObject]) -> Policy:
                 peer = _group(_mapping(entry.get("selector")), groups)
                 path = ("spec", section, index)
                 source, destination = (peer, target) if section == "ingress" else (target, peer)
-                raw.append((len(raw), _priority(entry), _rule(obj, entry, path, source, destination)))
+                raw.append((len(raw), rule_priority(entry), _rule(obj, entry, path, source, destination)))
         for index, entry in enumerate(_list(spec.get("process"))):
             path_value = str(entry.get("path") or "")
             name = str(entry.get("name") or path_value.rsplit("/", 1)[-1])
@@ -252,11 +252,12 @@ def _rule(obj: RenderedObject, entry: Mapping[str, Any], path: tuple[str | int, 
         source=source, destination=destination,
         ports_text=str(ports_value) if ports_value not in (None, "") else "",
         ports=parse_ports(ports_value), applications=applications, apps=parse_apps(apps_value),
-        priority=_priority(entry), object_id=obj.id, path=path, location=obj.locate(path),
+        priority=rule_priority(entry), object_id=obj.id, path=path, location=obj.locate(path),
     )
 
 
-def _priority(entry: Mapping[str, Any]) -> int:
+def rule_priority(entry: Mapping[str, Any]) -> int:
+    """A CRD rule's ``priority`` (0 when absent): higher is decided first (ENFORCEMENT.md §1.3)."""
     value = entry.get("priority", 0)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 

@@ -49,9 +49,12 @@ def test(
         # A repo without expectations yet is not broken: CI and the pre-commit hook must pass it.
         typer.echo("note: no expectations in expect/*.yaml; nothing to test (add e.g. expect/app.yaml with "
                    "- {from: {service: orders}, to: {peer: db}, port: tcp/5432, expect: allow})", err=True)
+    from nvpolicy.pipeline import load_policies
+
+    documents = load_policies(project)  # once for every environment
     outcomes = []
     for name in names:
-        loaded = environment_model(project, name, overrides)
+        loaded = environment_model(project, name, overrides, documents=documents)
         outcomes += run(loaded.model, loaded.rendered.environment, expectations)
     typer.echo(render(outcomes, names, output_format), nl=False)
     raise typer.Exit(1 if any(not outcome.passed for outcome in outcomes) else 0)

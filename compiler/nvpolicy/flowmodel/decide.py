@@ -247,7 +247,7 @@ class Model:
             assumptions.append(f"the CR asks for baseline {profile.baseline}; NeuVector stores it empty, so the "
                                f"global default applies (taken as {baseline}) (§5.3)")
         entries: list[ProcessEntry] = []
-        for group, entry in self.policy.process_entries:
+        for group, entry in self.policy.process_candidates(workload):
             selected = group.selects(workload)
             if selected.selected is None and process_entry_matches(entry, name, path):
                 unknown.extend(selected.notes)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nvpolicy.diff.sets import parse_address
 from nvpolicy.environment import Environment
 from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
 from nvpolicy.flowmodel.decide import Decision, Flow, Model
@@ -226,6 +227,8 @@ def endpoint(data: Mapping[str, Any], environment: Environment, expectation: Exp
                           hint=f"bind it under peers: in environments/{environment.name}.yaml, or limit the "
                                "expectation with env:/envs:")
     if binding.address is not None:
-        return external(binding.address)
+        kind, parsed = parse_address(binding.address)
+        # A peer bound to a CIDR or a range stands for an address inside it.
+        return external(str(parsed[0]) if kind == "range" else binding.address)
     assert binding.service is not None
     return workload(binding.service, binding.namespace or environment.namespace)

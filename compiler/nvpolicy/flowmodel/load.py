@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from nvpolicy.flowmodel.decide import Model, Settings
 from nvpolicy.flowmodel.policy import build_policy
+from nvpolicy.model import SourceDocument
 from nvpolicy.pipeline import Rendered, render_environment
 
 
@@ -22,8 +23,10 @@ class EnvironmentModel:
 
 
 def environment_model(project: Path, env: str, overrides: Iterable[str] = (),
-                      settings: Settings | None = None) -> EnvironmentModel:
-    rendered = render_environment(project, env, overrides)
+                      settings: Settings | None = None,
+                      documents: Sequence[SourceDocument] | None = None) -> EnvironmentModel:
+    """``documents``: the policies, loaded once when several environments are modelled."""
+    rendered = render_environment(project, env, overrides, documents)
     return EnvironmentModel(rendered, Model(build_policy(rendered.objects), settings))
 
 

@@ -25,13 +25,21 @@ HOST_GROUPS = NODES  # `Host:<ip|id>` never appears in a CR
 class Group:
     name: str
     criteria: tuple[Mapping[str, Any], ...]
+    # Answers by endpoint: one group is asked about the same few workloads again and again.
+    _answers: dict[Endpoint, Membership] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def kind(self) -> str:
         return group_kind(self.name, self.criteria)
 
     def selects(self, endpoint: Endpoint) -> Membership:
-        return membership(self.name, self.criteria, endpoint)
+        try:
+            return self._answers[endpoint]
+        except KeyError:
+            answer = self._answers[endpoint] = membership(self.name, self.criteria, endpoint)
+            return answer
+        except TypeError:  # described labels (a dict) make the endpoint unhashable: no cache
+            return membership(self.name, self.criteria, endpoint)
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,19 @@ class Policy:
             for key in selector_keys(rule.destination):
                 destinations.setdefault(key, set()).add(index)
         return sources, destinations
+
+    @cached_property
+    def _process_index(self) -> dict[Any, list[int]]:
+        index: dict[Any, list[int]] = {}
+        for number, (group, _) in enumerate(self.process_entries):
+            for key in selector_keys(group):
+                index.setdefault(key, []).append(number)
+        return index
+
+    def process_candidates(self, workload: Endpoint) -> list[tuple[Group, ProcessEntry]]:
+        """The process entries of groups that may hold the workload (its learned group, custom groups)."""
+        found = set().union(*(self._process_index.get(key, ()) for key in endpoint_keys(workload)))
+        return [self.process_entries[number] for number in sorted(found)]
 
     def candidates(self, client: Endpoint, server: Endpoint) -> list[Rule]:
         """The rules that may match a flow, in decision order: a superset of those whose groups select
@@ -281,8 +302,9 @@ def _group_index(objects: Iterable[RenderedObject]) -> dict[str, Group]:
 def _group(selector: Mapping[str, Any], known: Mapping[str, Group]) -> Group:
     name = str(selector.get("name", ""))
     criteria = tuple(_list(selector.get("criteria")))
-    if not criteria and name in known:
-        return known[name]
+    found = known.get(name)
+    if found is not None and (not criteria or criteria == found.criteria):
+        return found  # one instance per group: its answers are shared by every rule naming it
     return Group(name, criteria)
 
 

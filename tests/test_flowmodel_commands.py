@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from nvpolicy.flowmodel.graph import _dot_text, _mermaid_text
 
 from tests.conftest import run_nvpolicy
-from tests.propose_payloads import security_json
+from tests.fake_controller import APIKEY, FakeController
+from tests.propose_payloads import incidents, security_json, violations
 
 
 def test_bundled_expectations_hold_in_every_environment(example_project: Path) -> None:
@@ -105,3 +108,24 @@ def test_replay_says_what_protect_would_block_and_what_fixes_it(example_project:
 def test_replay_needs_events_or_a_controller(example_project: Path) -> None:
     result = run_nvpolicy("-C", str(example_project), "replay", "--env", "dev")
     assert result.returncode == 2 and "give event files" in result.stderr
+
+
+def test_replay_reads_a_controller_through_the_events_client(example_project: Path, fake: FakeController,
+                                                              cert: tuple[Path, Path]) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl CLI for a test cert")
+    fake.state.violations = violations()
+    fake.state.incidents = incidents()
+    result = run_nvpolicy("-C", str(example_project), "replay", "--env", "dev", "--controller", fake.url,
+                          "--ca-file", str(cert[0]), "--format", "json", env={"NVPOLICY_APIKEY": APIKEY})
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["summary"]["blocked_in_protect"] == 6
+    assert [r.path for r in fake.state.requests if r.method == "GET"] == ["/v1/log/violation", "/v1/log/incident"]
+
+
+def test_no_expectations_is_not_a_failure(example_project: Path) -> None:
+    shutil.rmtree(example_project / "expect")
+    result = run_nvpolicy("-C", str(example_project), "test", "--all", "--format", "junit")
+    assert result.returncode == 0, result.stderr
+    assert "no expectations" in result.stderr
+    assert ElementTree.fromstring(result.stdout).findall(".//testcase") == []

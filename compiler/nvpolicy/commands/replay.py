@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from nvpolicy.commands._rest import CREDENTIALS_HELP, CaFile, Insecure, Timeout
+
+if TYPE_CHECKING:
+    from nvpolicy.flowmodel.replay import Replay
 
 ORDER = 37
 EXAMPLES = f"""\
@@ -86,10 +89,7 @@ def replay(
     raise typer.Exit(1 if result.counts()["blocked_in_protect"] else 0)
 
 
-def as_text(result: object) -> str:
-    from nvpolicy.flowmodel.replay import Replay
-
-    assert isinstance(result, Replay)
+def as_text(result: Replay) -> str:
     counts = result.counts()
     lines = [f"Protect readiness of {result.env}: {counts['blocked_in_protect']} of {counts['items']} observed flows "
              f"and processes ({counts['blocked_events']} of {counts['events']} events) would be blocked in Protect"

@@ -15,6 +15,7 @@ share of the services' rules altered (a port moved, an app added), for the diff 
 from __future__ import annotations
 
 import argparse
+import copy
 import random
 import re
 import shutil
@@ -212,7 +213,9 @@ def expectations(documents: list[dict[str, Any]], peer_ports: dict[str, int]) ->
                 if other is None:
                     continue
                 port, everywhere = _port(rule["ports"], peer_ports)
-                flow: dict[str, Any] = {"from": other, "to": me} if section == "ingress" else {"from": me, "to": other}
+                # Fresh dicts: shared ones would be dumped as YAML anchors, which people do not write.
+                ends = (dict(other), dict(me)) if section == "ingress" else (dict(me), dict(other))
+                flow: dict[str, Any] = {"from": ends[0], "to": ends[1]}
                 flow |= {"port": port, "expect": "allow"}
                 if rule["applications"] != ["any"]:
                     flow["app"] = rule["applications"][0]
@@ -223,7 +226,8 @@ def expectations(documents: list[dict[str, Any]], peer_ports: dict[str, int]) ->
         for process in spec["process"][:3]:
             verdict = {"group": me["service"], "process": process["path"], "expect": process["action"]}
             found.append(verdict if process["action"] == "allow" else {**verdict, "env": "prod"})
-        found.append({"from": me, "to": {"address": "192.0.2.1"}, "port": "tcp/9", "expect": "deny", "env": "prod"})
+        found.append({"from": dict(me), "to": {"address": "192.0.2.1"}, "port": "tcp/9", "expect": "deny",
+                      "env": "prod"})
     return found
 
 
@@ -250,7 +254,7 @@ def generate(out: Path, n: int = 1000, seed: int = 8, change: float = 0.0, expec
         ports = {name: peer["port"] for name, peer in environments["_base"]["peers"].items()}
         wanted = expectations(documents, ports)
         while len(wanted) < expect:  # fewer services than expectations: repeat them
-            wanted += wanted[: expect - len(wanted)]
+            wanted += [copy.deepcopy(item) for item in wanted[: expect - len(wanted)]]
         (out / "expect").mkdir()
         (out / "expect" / "generated.yaml").write_text(_dump(wanted[:expect]), encoding="utf-8")
     platform = out / "policies" / "_platform.yaml"

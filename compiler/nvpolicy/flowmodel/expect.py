@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from nvpolicy.diff.sets import parse_address
-from nvpolicy.environment import Environment
+from nvpolicy.environment import Environment, PeerBinding
 from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
 from nvpolicy.flowmodel.decide import Decision, Flow, Model
 from nvpolicy.flowmodel.endpoints import NODE, Endpoint, external, workload
@@ -172,6 +173,7 @@ def _message(error: Any, branch: str) -> str:
 # --- running ------------------------------------------------------------------------------------------
 
 def run(model: Model, environment: Environment, expectations: Sequence[Expectation]) -> list[Outcome]:
+    _peer_endpoint.cache_clear()  # a peer's endpoint is the same for every expectation of one environment
     outcomes = []
     errors: list[NvPolicyError] = []
     for expectation in expectations:
@@ -226,9 +228,14 @@ def endpoint(data: Mapping[str, Any], environment: Environment, expectation: Exp
                           location=expectation.location, path=(expectation.index, key, "peer"),
                           hint=f"bind it under peers: in environments/{environment.name}.yaml, or limit the "
                                "expectation with env:/envs:")
+    return _peer_endpoint(binding, environment.namespace)
+
+
+@lru_cache(maxsize=4096)
+def _peer_endpoint(binding: PeerBinding, namespace: str) -> Endpoint:
     if binding.address is not None:
         kind, parsed = parse_address(binding.address)
         # A peer bound to a CIDR or a range stands for an address inside it.
         return external(str(parsed[0]) if kind == "range" else binding.address)
     assert binding.service is not None
-    return workload(binding.service, binding.namespace or environment.namespace)
+    return workload(binding.service, binding.namespace or namespace)

@@ -129,3 +129,18 @@ def test_no_expectations_is_not_a_failure(example_project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "no expectations" in result.stderr
     assert ElementTree.fromstring(result.stdout).findall(".//testcase") == []
+
+
+def test_replay_decides_other_ip_protocols_as_open(example_project: Path) -> None:
+    from nvpolicy.flowmodel.load import environment_model
+    from nvpolicy.flowmodel.replay import replay
+    from nvpolicy.learn.events import parse_events
+    from tests.propose_payloads import FRONTEND, ORDERS, violation
+
+    sctp = violation("v-sctp", 0, FRONTEND, ORDERS, 9899, proto=132)
+    loaded = environment_model(example_project, "dev")
+    result = replay(loaded.model, loaded.rendered.environment, loaded.rendered.objects,
+                    parse_events([("sctp.json", json.dumps({"violations": [sctp]}))]))
+    [item] = result.items
+    assert item.title == "frontend.dev → orders.dev ip-proto-132/9899"
+    assert item.in_protect.verdict == "open" and not item.blocked_in_protect

@@ -78,8 +78,6 @@ def replay(model: Model, environment: Environment, rendered: Sequence[RenderedOb
     blocked_process: list[ProcessEvent] = []
     for event in network:
         flow = _flow(event)
-        if flow is None:
-            continue
         key: tuple[Any, ...] = ("network", flow)
         item = items.get(key)
         if item is None:
@@ -119,10 +117,9 @@ def replay(model: Model, environment: Environment, rendered: Sequence[RenderedOb
     return Replay(environment.name, ordered, result.as_json())
 
 
-def _flow(event: NetworkEvent) -> Flow | None:
-    protocol = _PROTOCOLS.get(event.ip_proto)
-    if protocol is None:
-        return None
+def _flow(event: NetworkEvent) -> Flow:
+    # Another IP protocol is decided too: the model answers `open` (not subject to policy).
+    protocol = _PROTOCOLS.get(event.ip_proto, f"ip-proto-{event.ip_proto}")
     apps = canonical_applications(event.applications)
     server = _endpoint(event.server)
     if server.kind == "external" and event.fqdn:

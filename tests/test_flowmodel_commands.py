@@ -135,6 +135,7 @@ def test_replay_decides_other_ip_protocols_as_open(example_project: Path) -> Non
     from nvpolicy.flowmodel.load import environment_model
     from nvpolicy.flowmodel.replay import replay
     from nvpolicy.learn.events import parse_events
+
     from tests.propose_payloads import FRONTEND, ORDERS, violation
 
     sctp = violation("v-sctp", 0, FRONTEND, ORDERS, 9899, proto=132)

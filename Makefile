@@ -11,7 +11,7 @@ ifeq ($(origin NAMESPACE),command line)
 SET_NAMESPACE := --set namespace=$(NAMESPACE)
 endif
 
-.PHONY: install render render-all validate lint diff publish test check bench clean dist
+.PHONY: install browser render render-all validate lint diff publish test check bench clean dist
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# Debian's Chromium for the HTML report's browser test (tests/test_flowmodel_report.py); idempotent,
+# installs only as root and only when absent. Without it that test is skipped with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium >/dev/null; }; }; } || \
+	  echo "chromium is not installed and cannot be (needs root and apt-get): the browser test will be skipped"
 
 render: install
 	$(NVPOLICY) render --env $(ENV) $(SET_NAMESPACE)

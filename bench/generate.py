@@ -15,7 +15,9 @@ share of the services' rules altered (a port moved, an app added), for the diff 
 from __future__ import annotations
 
 import argparse
+import copy
 import random
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -171,21 +173,90 @@ def _dump(data: Any) -> str:
                      default_flow_style=False, width=120)
 
 
-def generate(out: Path, n: int = 1000, seed: int = 8, change: float = 0.0) -> Path:
-    """Write the repo to ``out`` (replacing it); ``change`` is the percentage of services altered."""
+_SERVICE = re.compile(r"\{\{ service\('([^']+)'(?:, '([^']+)')?\) \}\}")
+_PEER = re.compile(r"\{\{ peer\('([^']+)'\) \}\}")
+PER_SERVICE = 10  # expectations per service: up to 6 flows its rules allow, 3 process starts, 1 denied flow
+
+
+def _endpoint(selector: str) -> dict[str, str] | None:
+    if found := _SERVICE.fullmatch(selector):
+        return {"service": found[1], **({"namespace": found[2]} if found[2] else {})}
+    if found := _PEER.fullmatch(selector):
+        return {"peer": found[1]}
+    return None
+
+
+def _port(ports: str, peer_ports: dict[str, int]) -> tuple[str, bool]:
+    """A port the rule's ports cover, and whether it is the same in every environment."""
+    if "http_port" in ports:
+        return "tcp/8080", False  # prod overrides http_port
+    if found := re.search(r"peers\.(\w+)\.port", ports):
+        return f"tcp/{peer_ports[found[1]]}", True
+    first = ports.split(",")[0].strip()
+    if first == "any":
+        return "tcp/8080", True
+    proto, _, number = first.rpartition("/")
+    return f"{proto or 'tcp'}/{number.split('-')[0]}", True
+
+
+def expectations(documents: list[dict[str, Any]], peer_ports: dict[str, int]) -> list[dict[str, Any]]:
+    """What each service's rules must allow (every environment), its process rules' verdicts, and one
+    egress prod must deny: PER_SERVICE expectations per service, each true of the generated policy."""
+    found: list[dict[str, Any]] = []
+    for document in documents:
+        spec = document["spec"]
+        me = {"service": _endpoint(spec["target"]["selector"])["service"]}  # type: ignore[index]
+        flows: list[dict[str, Any]] = []
+        for section in ("ingress", "egress"):
+            for rule in spec[section]:
+                other = _endpoint(rule["selector"])
+                if other is None:
+                    continue
+                port, everywhere = _port(rule["ports"], peer_ports)
+                # Fresh dicts: shared ones would be dumped as YAML anchors, which people do not write.
+                ends = (dict(other), dict(me)) if section == "ingress" else (dict(me), dict(other))
+                flow: dict[str, Any] = {"from": ends[0], "to": ends[1]}
+                flow |= {"port": port, "expect": "allow"}
+                if rule["applications"] != ["any"]:
+                    flow["app"] = rule["applications"][0]
+                if not everywhere:
+                    flow["envs"] = ["dev", "qa"]
+                flows.append(flow)
+        found += flows[:6]
+        for process in spec["process"][:3]:
+            verdict = {"group": me["service"], "process": process["path"], "expect": process["action"]}
+            found.append(verdict if process["action"] == "allow" else {**verdict, "env": "prod"})
+        found.append({"from": dict(me), "to": {"address": "192.0.2.1"}, "port": "tcp/9", "expect": "deny",
+                      "env": "prod"})
+    return found
+
+
+def generate(out: Path, n: int = 1000, seed: int = 8, change: float = 0.0, expect: int = 0) -> Path:
+    """Write the repo to ``out`` (replacing it); ``change`` is the percentage of services altered;
+    ``expect`` writes that many expectations (``expect/generated.yaml``) for ``nvpolicy test``."""
     if out.exists():
         shutil.rmtree(out)
     rng = random.Random(seed)
     changed = set(random.Random(seed + 1).sample(range(n), round(n * change / 100))) if change else set()
-    for env, data in environment_documents(rng).items():
+    environments = environment_documents(rng)
+    for env, data in environments.items():
         path = out / "environments" / f"{env}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_dump(data), encoding="utf-8")
+    documents = []
     for index in range(n):
         document = service_document(rng, index, n, index in changed)
+        documents.append(document)
         path = out / "policies" / TEAMS[index % len(TEAMS)] / f"{service_name(index)}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_dump(document), encoding="utf-8")
+    if expect:
+        ports = {name: peer["port"] for name, peer in environments["_base"]["peers"].items()}
+        wanted = expectations(documents, ports)
+        while len(wanted) < expect:  # fewer services than expectations: repeat them
+            wanted += [copy.deepcopy(item) for item in wanted[: expect - len(wanted)]]
+        (out / "expect").mkdir()
+        (out / "expect" / "generated.yaml").write_text(_dump(wanted[:expect]), encoding="utf-8")
     platform = out / "policies" / "_platform.yaml"
     platform.write_text(yaml.dump_all(platform_documents(), sort_keys=False, width=120), encoding="utf-8")
     return out
@@ -197,8 +268,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="number of services (default 1000)")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--change", type=float, default=0.0, help="percent of services whose rules change")
+    parser.add_argument("--expect", type=int, default=0, help="write this many expectations (expect/)")
     args = parser.parse_args()
-    generate(args.out, args.n, args.seed, args.change)
+    generate(args.out, args.n, args.seed, args.change, args.expect)
     print(f"{args.out}: {args.n} services x {len(ENVIRONMENTS)} environments")
 
 

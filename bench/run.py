@@ -43,7 +43,9 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "cold_over_imports": ("<= 1.3", lambda v: v <= 1.3),
     "scaling_2x": ("<= 2.2", lambda v: v <= 2.2),
     "peak_rss_mb": ("<= 150", lambda v: v <= 150),
+    "test_over_render": ("<= 1.0", lambda v: v <= 1.0),
 }
+EXPECTATIONS_PER_SERVICE = 10  # N = 1000 gives the 10,000 expectations of the test_over_render goal
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,6 +258,7 @@ def measure(n: int, reps: int, workdir: Path, log: Callable[[str], None]) -> dic
     results.update(cold_start(workdir, reps * 3, log))
     results.update(validate_figures(project, reps, log))
     results.update(diff_figures(workdir, n, reps, log))
+    results.update(test_figures(workdir, n, reps, log))
     return results
 
 
@@ -344,6 +347,30 @@ def diff_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -
     seconds(results, "diff_floor", floor)
     ratio(results, "diff_over_floor", ours, floor)
     log(f"diff (CPU): nvpolicy diff {results['diff_s']:.2f}s, C loader over both trees {results['diff_floor_s']:.2f}s")
+    return results
+
+
+def test_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """``nvpolicy test --all`` (render and validate every environment, model it, decide every
+    expectation) against ``nvpolicy render --all`` of the same repo, both as whole commands."""
+    if not has_command("test"):
+        log("note: `nvpolicy test` does not exist in this build; test_over_render is null")
+        return {"test_over_render": None}
+    count = EXPECTATIONS_PER_SERVICE * n
+    repo = generate(workdir / "repo-expect", n, expect=count)
+    test_cmd = [str(NVPOLICY), "-C", str(repo), "test", "--all"]
+    render_cmd = [str(NVPOLICY), "-C", str(repo), "render", "--all"]
+    ours: list[Timing] = []
+    renders: list[Timing] = []
+    for _ in range(reps):
+        ours.append(run_timed(test_cmd))  # exit 0: every generated expectation holds
+        renders.append(run_timed(render_cmd))
+    results: dict[str, Any] = {"test_expectations": count}
+    seconds(results, "test", ours)
+    seconds(results, "test_render", renders)
+    ratio(results, "test_over_render", ours, renders)
+    log(f"test (CPU): nvpolicy test --all with {count:,} expectations {results['test_s']:.2f}s, "
+        f"render --all {results['test_render_s']:.2f}s")
     return results
 
 

@@ -69,11 +69,11 @@ def project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
 
 @pytest.fixture
 def example_project(tmp_path: Path) -> Path:
-    """A copy of the bundled example (policies/ and environments/)."""
+    """A copy of the bundled example (policies/, environments/ and expect/)."""
     import shutil
 
     target = tmp_path / "example"
-    for folder in ("policies", "environments"):
+    for folder in ("policies", "environments", "expect"):
         shutil.copytree(REPO / folder, target / folder)
     return target
 

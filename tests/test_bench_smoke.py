@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import REPO, run_nvpolicy, tree_bytes
 
 FIGURES = ("render_over_floor", "naive_over_render", "check_jsonschema_over_validate", "diff_over_floor",
-           "cold_over_imports", "scaling_2x", "peak_rss_mb")
+           "cold_over_imports", "scaling_2x", "peak_rss_mb", "test_over_render")
 
 
 def _generate(out: Path, *extra: str) -> None:
@@ -45,6 +45,14 @@ def test_change_option_alters_about_one_percent(tmp_path: Path) -> None:
     assert sum(base[path] != changed[path] for path in base) == 2  # 10% of 20 services
 
 
+def test_generated_expectations_all_hold(tmp_path: Path) -> None:
+    _generate(tmp_path / "repo", "--expect", "200")
+    result = run_nvpolicy("-C", str(tmp_path / "repo"), "test", "--all", "--format", "json")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["failed"] == 0 and summary["total"] > 200  # most expectations hold in every environment
+
+
 def test_harness_writes_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     result = subprocess.run(
@@ -65,5 +73,7 @@ def test_harness_writes_every_figure(tmp_path: Path) -> None:
         if not has:
             assert results[figure] is None
             assert f"`nvpolicy {command}` does not exist" in result.stdout
-    for name in ("render_over_floor", "naive_over_render", "cold_over_imports", "scaling_2x", "peak_rss_mb"):
+    assert results["test_expectations"] == 200  # 10 per service
+    for name in ("render_over_floor", "naive_over_render", "cold_over_imports", "scaling_2x", "peak_rss_mb",
+                 "test_over_render"):
         assert results[name] is not None, name

@@ -71,7 +71,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = root / "project"
     project.mkdir()
     shutil.copy2(REPO / "compiler" / "nvpolicy" / "scaffold" / "gitignore", project / ".gitignore")
-    for folder in ("policies", "environments"):
+    for folder in ("policies", "environments", "expect"):
         shutil.copytree(REPO / folder, project / folder)
     init_repo(project)
     commit_all(project, "base")

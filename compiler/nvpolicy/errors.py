@@ -61,6 +61,12 @@ class SchemaError(NvPolicyError):
     """A rendered object breaks the NeuVector schema or an import check."""
 
 
+class GateError(NvPolicyError):
+    """A publish refused by its gate: lint errors or failed expectations (exit 1, a finding, not bad input)."""
+
+    exit_code = 1
+
+
 class OutputError(NvPolicyError):
     """The output cannot be written."""
 

@@ -55,6 +55,9 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
+bulk = _bulk  # the same pause for the stages after the pipeline (the flow model over a whole repo)
+
+
 def load_policies(project: Path) -> list[SourceDocument]:
     """Every document of every ``policies/**/*.yaml``, in path order."""
     with _bulk():

@@ -52,14 +52,25 @@ def publish(
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
+    no_gate: Annotated[bool, typer.Option("--no-gate", help="Publish even when lint has errors or an expectation "
+                                          "fails; needs --reason, recorded in the commit.")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the gate is overridden (with --no-gate).",
+                                               metavar="TEXT")] = None,
 ) -> None:
-    """Render ENV into PATH/SUBDIR of a deploy repo and commit it; no commit when nothing changed."""
+    """Render ENV into PATH/SUBDIR of a deploy repo and commit it; no commit when nothing changed.
+
+    Gated: refused (exit 1, the deploy repo untouched) when lint has errors or an expectation in
+    expect/*.yaml fails for ENV, unless --no-gate --reason TEXT.
+    """
     from nvpolicy.cli import project_dir
     from nvpolicy.publish.run import PublishRequest
     from nvpolicy.publish.run import publish as run_publish
 
-    request = PublishRequest(project_dir(ctx), env, repo.expanduser(), subdir, message, branch,
-                             _push_remote(push, remote, ctx.args), allow_dirty, tuple(overrides))
+    project = project_dir(ctx)
+    _check_gate_options(no_gate, reason)
+    request = PublishRequest(project, env, repo.expanduser(), subdir, message, branch,
+                             _push_remote(push, remote, ctx.args), allow_dirty, tuple(overrides),
+                             lambda: _gate(project, env, overrides, reason if no_gate else None))
     result = run_publish(request)
     for note in result.recovered:
         typer.echo(f"note: {note}", err=True)
@@ -72,6 +83,33 @@ def publish(
                    f"({result.counts.summary()}) -> {where}")
     if result.pushed:
         typer.echo(f"{result.env}: {result.pushed}")
+
+
+def _check_gate_options(no_gate: bool, reason: str | None) -> None:
+    from nvpolicy.errors import NvPolicyError
+
+    if reason is not None and not no_gate:
+        raise NvPolicyError("--reason goes with --no-gate", hint="drop --reason, or add --no-gate")
+    if no_gate and not (reason and reason.strip()):
+        raise NvPolicyError("--no-gate needs --reason TEXT: the commit records why the gate was overridden")
+
+
+def _gate(project: Path, env: str, overrides: list[str], reason: str | None) -> str | None:
+    """Lint and the expectations; the reason to record when the gate is overridden (``reason`` given)."""
+    from nvpolicy.errors import GateError
+    from nvpolicy.flowmodel.gate import check_gate
+
+    result = check_gate(project, env, overrides)
+    if result.passed:
+        return None
+    problems = result.problems()
+    if reason is not None:
+        typer.echo(f"warning: publishing {env} past its gate ({len(problems)} problems): {reason}", err=True)
+        return reason
+    shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+    raise GateError(f"publish {env} refused by the gate; the deploy repo is untouched:\n  {shown}",
+                    hint=f"fix them (nvpolicy lint --env {env}; nvpolicy test --env {env}), or override with "
+                         "--no-gate --reason TEXT")
 
 
 def _push_remote(push: bool, remote: str | None, extra: list[str]) -> str | None:

@@ -93,6 +93,22 @@ def _covers_rule(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 def rule_exposure(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     """Exposure of a matched network rule whose content (and maybe action) changed."""
+    return combine([_content_exposure(old, new), priority_exposure(old, new)])
+
+
+def priority_exposure(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """``priority`` orders the CRD segment (higher first, equal ones unordered: the flow model's order). An
+    allow that rises, or a deny that sinks, may now win over rules of other CRs it lost to: that widens."""
+    from nvpolicy.flowmodel.policy import rule_priority
+
+    before, after = rule_priority(old), rule_priority(new)
+    if before == after:
+        return NEUTRAL
+    allow = new.get("action") == "allow"
+    return WIDENS if (after > before) == allow else NARROWS
+
+
+def _content_exposure(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     old_allow, new_allow = old.get("action") == "allow", new.get("action") == "allow"
     if old_allow != new_allow:
         return WIDENS if new_allow else NARROWS

@@ -50,10 +50,13 @@ def widening_count(old_objects: Sequence[Mapping[str, Any]], new_objects: Sequen
 
 
 def commit_message(env: str, source: Source, counts: Counts, subject: str | None = None,
-                   overrides: Sequence[str] = ()) -> str:
+                   overrides: Sequence[str] = (), gate_override: str | None = None) -> str:
     first = subject.strip() if subject and subject.strip() else f"nvpolicy publish {env}: {counts.summary()}"
     lines = [f"Environment: {env}", f"Source: {source.describe()}"]
     # --set changes what was rendered, so the commit must say so to be reproducible.
     lines.extend(f"Override: {override}" for override in overrides)
     lines.append(f"Objects: {counts.summary()}")
+    if gate_override is not None:
+        # Published past failing lint or tests: the history must say who decided that, and why.
+        lines.append(f"Gate overridden: {' '.join(gate_override.split())}")
     return f"{first}\n\n" + "".join(f"{line}\n" for line in lines)

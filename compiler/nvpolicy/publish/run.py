@@ -37,6 +37,9 @@ class PublishRequest:
     push: str | None = None  # the remote to push to, None for no push
     allow_dirty: bool = False
     overrides: Sequence[str] = ()
+    # Checked once the source is known clean, before the deploy repo is touched: returns the reason to
+    # record when the gate is overridden (None when it passed), raises when it refuses.
+    gate: Callable[[], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,12 @@ def publish(request: PublishRequest) -> PublishResult:
     deploy = _deploy_repo(request.repo)
     target, pathspec = _target(deploy, request.repo, subdir)
     source = _source(request.project, request.allow_dirty)
+    gate_override = request.gate() if request.gate is not None else None
     rendered = render_environment(request.project, request.env, request.overrides, load_policies(request.project))
     files = layout(rendered.objects, "crds")
 
     def message(counts: Counts) -> str:
-        return commit_message(request.env, source, counts, request.message, request.overrides)
+        return commit_message(request.env, source, counts, request.message, request.overrides, gate_override)
 
     recovered: list[str] = []
     with publish_lock(deploy.git_path(LOCK)) as lock:

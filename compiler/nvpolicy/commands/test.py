@@ -1,0 +1,73 @@
+"""``nvpolicy test``: run the expectations in expect/*.yaml against the model of each environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from nvpolicy.flowmodel.expect import Outcome
+
+ORDER = 35
+EXAMPLES = """\
+Examples:
+
+  nvpolicy test --env prod
+
+  nvpolicy test --all --format junit > nvpolicy-tests.xml
+
+  nvpolicy test --env qa --format json
+
+Exit codes: 0 every expectation holds, 1 an expectation failed, 2 bad input (an expectation file, a policy).
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=EXAMPLES)(test)
+
+
+def test(
+    ctx: typer.Context,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to test.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Test every environment.")] = False,
+    overrides: Annotated[
+        list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
+    ] = [],  # noqa: B006
+    output_format: Annotated[str, typer.Option("--format", help="text, json or junit.")] = "text",
+) -> None:
+    """Prove what ENV's policy allows: each expectation in expect/*.yaml with the rule that decided it."""
+    from nvpolicy.cli import project_dir
+    from nvpolicy.errors import NvPolicyError
+    from nvpolicy.flowmodel.load import chosen_environments
+    from nvpolicy.pipeline import bulk
+    from nvpolicy.report.expectations import FORMATS, render
+
+    if output_format not in FORMATS:
+        raise NvPolicyError(f"--format {output_format!r} is not one of: {', '.join(FORMATS)}")
+
+    project = project_dir(ctx)
+    names = chosen_environments(project, env, every)
+    with bulk():  # expectations, models and outcomes all survive until the report: no cyclic GC passes
+        outcomes = _outcomes(project, names, overrides)
+    typer.echo(render(outcomes, names, output_format), nl=False)
+    raise typer.Exit(1 if any(not outcome.passed for outcome in outcomes) else 0)
+
+
+def _outcomes(project: Path, names: list[str], overrides: list[str]) -> list[Outcome]:
+    from nvpolicy.flowmodel.expect import load_expectations, run
+    from nvpolicy.flowmodel.load import environment_model
+    from nvpolicy.pipeline import load_policies
+
+    expectations = load_expectations(project)
+    if not expectations:
+        # A repo without expectations yet is not broken: CI and the pre-commit hook must pass it.
+        typer.echo("note: no expectations in expect/*.yaml; nothing to test (add e.g. expect/app.yaml with "
+                   "- {from: {service: orders}, to: {peer: db}, port: tcp/5432, expect: allow})", err=True)
+    documents = load_policies(project)  # once for every environment
+    outcomes: list[Outcome] = []
+    for name in names:
+        loaded = environment_model(project, name, overrides, documents=documents)
+        outcomes += run(loaded.model, loaded.rendered.environment, expectations)
+    return outcomes

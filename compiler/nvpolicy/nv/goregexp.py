@@ -1,0 +1,25 @@
+"""Go ``regexp`` (RE2 syntax): whether a pattern compiles as the controller compiles it.
+
+The controller compiles criteria and profile filters with Go's ``regexp``, which is RE2: no
+lookaround, no backreferences, Unicode classes such as ``\\p{L}``. google-re2 is the same engine.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import re2  # type: ignore[import-untyped]
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False  # RE2 would otherwise print each syntax error to stderr
+
+
+@cache
+def compile_error(pattern: str) -> str | None:
+    """RE2's message when ``pattern`` does not compile, else None."""
+    try:
+        re2.compile(pattern, _OPTIONS)
+    except re2.error as error:
+        detail = error.args[0] if error.args else error
+        return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    return None

@@ -1,0 +1,25 @@
+"""The response rules of a run (a helper, not a rule): group ``response[]`` entries and NvResponseRuleSecurityRule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from nvpolicy.model import Path, RenderedObject
+from nvpolicy.rules._kinds import FED_PREFIX, entries
+from nvpolicy.rules._walk import RULE_KINDS, spec, target
+
+
+def response_rules(objects: Sequence[RenderedObject]) -> Iterator[tuple[RenderedObject, Path, dict[str, Any], bool]]:
+    """Each (object, path, rule, of a federal group) for every response rule in ``objects``."""
+    for obj in objects:
+        kind = obj.data.get("kind")
+        if kind in RULE_KINDS:
+            selector = target(obj)
+            federal = selector is not None and selector.name.startswith(FED_PREFIX)
+            for index, rule in entries(spec(obj).get("response")):
+                yield obj, ("spec", "response", index), rule, federal
+        elif kind == "NvResponseRuleSecurityRule":
+            single = spec(obj).get("rule")
+            if isinstance(single, dict):
+                yield obj, ("spec", "rule"), single, False

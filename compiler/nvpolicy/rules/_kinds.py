@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from nvpolicy.model import RenderedObject
@@ -11,12 +11,6 @@ if TYPE_CHECKING:
     from nvpolicy.rules import RuleContext
 
 FED_PREFIX = "fed."  # api.FederalGroupPrefix: a name with it makes the CR federal
-
-
-def of_kind(objects: Sequence[RenderedObject], *kinds: str) -> Iterator[RenderedObject]:
-    for obj in objects:
-        if obj.data.get("kind") in kinds:
-            yield obj
 
 
 def name(obj: RenderedObject) -> str:

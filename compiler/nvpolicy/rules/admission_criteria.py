@@ -39,8 +39,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import ALLOW, DENY, criteria_error, normalize, options_for
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, name, neuvector_says, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import entries, name, neuvector_says
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "admission-criteria"
 LEVEL = "error"
@@ -48,7 +48,7 @@ DESCRIPTION = "Admission criteria use the names, ops and values NeuVector offers
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvAdmissionControlSecurityRule"):
+    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
         for index, rule in entries(spec(obj).get("rules")):
             action, criteria = rule.get("action"), rule.get("criteria")
             if action not in (ALLOW, DENY) or not isinstance(criteria, list) or not criteria:

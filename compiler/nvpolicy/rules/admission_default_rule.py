@@ -28,8 +28,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import FIRST_USER_RULE_ID
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import entries
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "admission-default-rule"
 LEVEL = "info"
@@ -37,7 +37,7 @@ DESCRIPTION = "Admission rule ids 1-999 name default rules that must exist uncha
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvAdmissionControlSecurityRule"):
+    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
         for index, rule in entries(spec(obj).get("rules")):
             rule_id = rule.get("id")
             if isinstance(rule_id, int) and not isinstance(rule_id, bool) and 0 < rule_id < FIRST_USER_RULE_ID:

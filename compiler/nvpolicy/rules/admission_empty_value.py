@@ -31,8 +31,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import ALLOW, DENY, normalize
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import entries
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "admission-empty-value"
 LEVEL = "warning"
@@ -40,7 +40,7 @@ DESCRIPTION = "An admission criterion with no value left after splitting and tri
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvAdmissionControlSecurityRule"):
+    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
         for index, rule in entries(spec(obj).get("rules")):
             criteria = rule.get("criteria")
             if rule.get("action") not in (ALLOW, DENY) or not isinstance(criteria, list):

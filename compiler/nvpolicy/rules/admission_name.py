@@ -24,7 +24,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import FED_NAME, LOCAL_NAME
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import name, neuvector_says, of_kind
+from nvpolicy.rules._kinds import name, neuvector_says
+from nvpolicy.rules._walk import of_kind
 
 ID = "admission-name"
 LEVEL = "error"
@@ -32,7 +33,7 @@ DESCRIPTION = "An NvAdmissionControlSecurityRule is named 'local' ('fed' on a fe
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvAdmissionControlSecurityRule"):
+    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
         found = name(obj)
         if found not in (LOCAL_NAME, FED_NAME):
             yield Hit(obj, ("metadata", "name"),

@@ -28,8 +28,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import ALLOW, DENY, DENY_RULE_MODES
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, name, neuvector_says, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import entries, name, neuvector_says
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "admission-rule"
 LEVEL = "error"
@@ -37,7 +37,7 @@ DESCRIPTION = "Each admission rule has criteria; allow rules have no rule_mode."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvAdmissionControlSecurityRule"):
+    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
         for index, rule in entries(spec(obj).get("rules")):
             path = ("spec", "rules", index)
             action = rule.get("action")

@@ -27,8 +27,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.compliance import BUILTIN_TESTS, TAGS, benchmarks_knowing
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import entries
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "compliance-entry"
 LEVEL = "error"
@@ -38,7 +38,7 @@ _UNSEEN = "NeuVector only logs this and leaves the profile unchanged; nothing in
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvComplianceProfile"):
+    for obj in of_kind(objects, context, "NvComplianceProfile"):
         templates = spec(obj).get("templates")
         found = templates.get("entries") if isinstance(templates, dict) else None
         for index, entry in entries(found):

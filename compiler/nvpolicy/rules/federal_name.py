@@ -25,7 +25,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import FED_NAME
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import FED_PREFIX, name, neuvector_says, of_kind, on_federation_primary
+from nvpolicy.rules._kinds import FED_PREFIX, name, neuvector_says, on_federation_primary
+from nvpolicy.rules._walk import of_kind
 
 ID = "federal-name"
 LEVEL = "error"
@@ -37,7 +38,7 @@ _PREFIXED = ("NvDlpSecurityRule", "NvWafSecurityRule", "NvResponseRuleSecurityRu
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     if on_federation_primary(context):
         return
-    for obj in of_kind(objects, *_PREFIXED, "NvAdmissionControlSecurityRule"):
+    for obj in of_kind(objects, context, *_PREFIXED, "NvAdmissionControlSecurityRule"):
         found = name(obj)
         federal = found == FED_NAME if obj.data.get("kind") == "NvAdmissionControlSecurityRule" \
             else found.startswith(FED_PREFIX)

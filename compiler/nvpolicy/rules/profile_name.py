@@ -25,7 +25,8 @@ from nvpolicy.model import RenderedObject
 from nvpolicy.nv.compliance import PROFILE_NAME as COMPLIANCE_PROFILE
 from nvpolicy.nv.vulnerability import PROFILE_NAME as VULNERABILITY_PROFILE
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import name, neuvector_says, of_kind
+from nvpolicy.rules._kinds import name, neuvector_says
+from nvpolicy.rules._walk import of_kind
 
 ID = "profile-name"
 LEVEL = "error"
@@ -35,7 +36,7 @@ _NAMES = {"NvComplianceProfile": COMPLIANCE_PROFILE, "NvVulnerabilityProfile": V
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, *_NAMES):
+    for obj in of_kind(objects, context, *_NAMES):
         expected, found = _NAMES[str(obj.data.get("kind"))], name(obj)
         if found != expected:
             yield Hit(obj, ("metadata", "name"),

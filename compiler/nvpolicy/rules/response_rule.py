@@ -48,7 +48,7 @@ DESCRIPTION = "Response rules have conditions of their event's types, valid CVE 
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj, path, rule, federal in response_rules(objects):
+    for obj, path, rule, federal in response_rules(objects, context):
         for where, message in rule_errors(rule, federal_group=federal):
             yield Hit(obj, (*path, *where), f"response rule: {neuvector_says(message)}", _hint(rule, message))
 

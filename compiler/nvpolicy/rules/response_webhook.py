@@ -34,7 +34,7 @@ DESCRIPTION = "Webhooks named by response rules must be defined in the cluster's
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj, path, rule, _ in response_rules(objects):
+    for obj, path, rule, _ in response_rules(objects, context):
         for index, hook in webhooks(rule):
             yield Hit(obj, (*path, "webhooks", index),
                       f"response rule sends to webhook {hook!r}: it must be defined in NeuVector's settings "

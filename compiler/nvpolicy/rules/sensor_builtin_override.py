@@ -23,7 +23,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.sensors import BUILTIN_WAF
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import name, of_kind
+from nvpolicy.rules._kinds import name
+from nvpolicy.rules._walk import of_kind
 
 ID = "sensor-builtin-override"
 LEVEL = "warning"
@@ -31,7 +32,7 @@ DESCRIPTION = "A WAF sensor named sensor.log4shell or sensor.spring4shell replac
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvWafSecurityRule"):
+    for obj in of_kind(objects, context, "NvWafSecurityRule"):
         if name(obj) in BUILTIN_WAF:
             yield Hit(obj, ("metadata", "name"),
                       f"{name(obj)!r} is a built-in WAF sensor: this CR replaces its rules with the ones here",

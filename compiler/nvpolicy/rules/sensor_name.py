@@ -24,8 +24,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.sensors import KINDS, name_valid
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import name, neuvector_says, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import name, neuvector_says
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "sensor-name"
 LEVEL = "error"
@@ -33,7 +33,7 @@ DESCRIPTION = "A DLP/WAF sensor's name equals metadata.name, is a valid NeuVecto
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, *KINDS):
+    for obj in of_kind(objects, context, *KINDS):
         sensor = spec(obj).get("sensor")
         if not isinstance(sensor, dict):
             continue

@@ -33,8 +33,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.sensors import KINDS, REGEX_OPS, matches_everything, pcre_error, wildcard_to_regexp
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, neuvector_says, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import entries, neuvector_says
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "sensor-pattern"
 LEVEL = "error"
@@ -42,7 +42,7 @@ DESCRIPTION = "DLP/WAF patterns compile with PCRE (DLP after its wildcard conver
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, *KINDS):
+    for obj in of_kind(objects, context, *KINDS):
         sensor = spec(obj).get("sensor")
         if not isinstance(sensor, dict):
             continue

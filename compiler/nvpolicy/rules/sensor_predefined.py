@@ -24,7 +24,8 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.sensors import PREDEFINED_DLP
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import name, of_kind
+from nvpolicy.rules._kinds import name
+from nvpolicy.rules._walk import of_kind
 
 ID = "sensor-predefined"
 LEVEL = "info"
@@ -32,7 +33,7 @@ DESCRIPTION = "A DLP sensor named like a predefined sensor is refused where that
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, "NvDlpSecurityRule"):
+    for obj in of_kind(objects, context, "NvDlpSecurityRule"):
         if name(obj) in PREDEFINED_DLP:
             yield Hit(obj, ("metadata", "name"),
                       f"{name(obj)!r} is a predefined DLP sensor on NeuVector clusters, which NeuVector refuses to "

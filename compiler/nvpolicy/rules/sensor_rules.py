@@ -43,8 +43,8 @@ from nvpolicy.nv.sensors import (
     name_valid,
 )
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, neuvector_says, of_kind
-from nvpolicy.rules._walk import spec
+from nvpolicy.rules._kinds import entries, neuvector_says
+from nvpolicy.rules._walk import of_kind, spec
 
 ID = "sensor-rules"
 LEVEL = "error"
@@ -52,7 +52,7 @@ DESCRIPTION = "DLP/WAF sensor comment, rule names, pattern count and lengths are
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, *KINDS):
+    for obj in of_kind(objects, context, *KINDS):
         sensor = spec(obj).get("sensor")
         if not isinstance(sensor, dict):
             continue

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nvpolicy.model import RenderedObject
+from nvpolicy.nv.sensors import KINDS as SENSOR_KINDS
+from nvpolicy.nv.sensors import SensorKind
+from nvpolicy.rules._walk import of_kind, spec
 
 if TYPE_CHECKING:
     from nvpolicy.rules import RuleContext
@@ -25,6 +28,23 @@ def entries(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
         for index, item in enumerate(value):
             if isinstance(item, dict):
                 yield index, item
+
+
+def admission_rules(objects: Sequence[RenderedObject],
+                    context: RuleContext | None) -> Iterator[tuple[RenderedObject, int, dict[str, Any]]]:
+    """(object, index, rule) for each rule in ``spec.rules`` of the NvAdmissionControlSecurityRules."""
+    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
+        for index, rule in entries(spec(obj).get("rules")):
+            yield obj, index, rule
+
+
+def sensors(objects: Sequence[RenderedObject],
+            context: RuleContext | None) -> Iterator[tuple[RenderedObject, dict[str, Any], SensorKind]]:
+    """(object, ``spec.sensor``, DLP or WAF) for each NvDlpSecurityRule/NvWafSecurityRule with a sensor."""
+    for obj in of_kind(objects, context, *SENSOR_KINDS):
+        sensor = spec(obj).get("sensor")
+        if isinstance(sensor, dict):
+            yield obj, sensor, SENSOR_KINDS[str(obj.data.get("kind"))]
 
 
 def neuvector_says(text: str) -> str:

@@ -39,8 +39,7 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import ALLOW, DENY, criteria_error, normalize, options_for
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, name, neuvector_says
-from nvpolicy.rules._walk import of_kind, spec
+from nvpolicy.rules._kinds import admission_rules, entries, name, neuvector_says
 
 ID = "admission-criteria"
 LEVEL = "error"
@@ -48,26 +47,25 @@ DESCRIPTION = "Admission criteria use the names, ops and values NeuVector offers
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
-        for index, rule in entries(spec(obj).get("rules")):
-            action, criteria = rule.get("action"), rule.get("criteria")
-            if action not in (ALLOW, DENY) or not isinstance(criteria, list) or not criteria:
-                continue  # the schema or admission-rule reports it
-            path = ("spec", "rules", index, "criteria")
-            written = list(entries(criteria))
-            normalized = normalize([entry for _, entry in written])
-            if normalized is None:
-                yield Hit(obj, path, f"admission rule #{index}: every criterion is empty once NeuVector splits and "
-                          f"trims its values ({neuvector_says('Invalid criterion value')})",
-                          "give the criteria values")
-                continue
-            found = criteria_error(normalized.criteria, options_for(action), action)
-            if found is None:
-                continue
-            where, message = written[found[0]][0], found[1]
-            text = f"Rule #{index} in {name(obj)} validatation error {message}"
-            yield Hit(obj, (*path, where), f"admission rule #{index} ({action}): {message} ({neuvector_says(text)})",
-                      _hint(action, message))
+    for obj, index, rule in admission_rules(objects, context):
+        action, criteria = rule.get("action"), rule.get("criteria")
+        if action not in (ALLOW, DENY) or not isinstance(criteria, list) or not criteria:
+            continue  # the schema or admission-rule reports it
+        path = ("spec", "rules", index, "criteria")
+        written = list(entries(criteria))
+        normalized = normalize([entry for _, entry in written])
+        if normalized is None:
+            yield Hit(obj, path, f"admission rule #{index}: every criterion is empty once NeuVector splits and "
+                      f"trims its values ({neuvector_says('Invalid criterion value')})",
+                      "give the criteria values")
+            continue
+        found = criteria_error(normalized.criteria, options_for(action), action)
+        if found is None:
+            continue
+        where, message = written[found[0]][0], found[1]
+        text = f"Rule #{index} in {name(obj)} validatation error {message}"
+        yield Hit(obj, (*path, where), f"admission rule #{index} ({action}): {message} ({neuvector_says(text)})",
+                  _hint(action, message))
 
 
 def _hint(action: str, message: str) -> str:

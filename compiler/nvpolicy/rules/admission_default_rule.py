@@ -28,8 +28,7 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import FIRST_USER_RULE_ID
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries
-from nvpolicy.rules._walk import of_kind, spec
+from nvpolicy.rules._kinds import admission_rules
 
 ID = "admission-default-rule"
 LEVEL = "info"
@@ -37,12 +36,11 @@ DESCRIPTION = "Admission rule ids 1-999 name default rules that must exist uncha
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
-        for index, rule in entries(spec(obj).get("rules")):
-            rule_id = rule.get("id")
-            if isinstance(rule_id, int) and not isinstance(rule_id, bool) and 0 < rule_id < FIRST_USER_RULE_ID:
-                yield Hit(obj, ("spec", "rules", index, "id"),
-                          f"admission rule #{index} has id {rule_id}, a NeuVector default rule: it must exist in the "
-                          "cluster with exactly these criteria, only 'disabled' may differ (else NeuVector deletes "
-                          f"the CR: \"Default rule(id={rule_id}) cannot be modified\" or \"… not found\")",
-                          "leave out the id (or use one from 1000 up) for a rule of your own")
+    for obj, index, rule in admission_rules(objects, context):
+        rule_id = rule.get("id")
+        if isinstance(rule_id, int) and not isinstance(rule_id, bool) and 0 < rule_id < FIRST_USER_RULE_ID:
+            yield Hit(obj, ("spec", "rules", index, "id"),
+                      f"admission rule #{index} has id {rule_id}, a NeuVector default rule: it must exist in the "
+                      "cluster with exactly these criteria, only 'disabled' may differ (else NeuVector deletes "
+                      f"the CR: \"Default rule(id={rule_id}) cannot be modified\" or \"… not found\")",
+                      "leave out the id (or use one from 1000 up) for a rule of your own")

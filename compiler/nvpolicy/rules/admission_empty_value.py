@@ -31,8 +31,7 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import ALLOW, DENY, normalize
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries
-from nvpolicy.rules._walk import of_kind, spec
+from nvpolicy.rules._kinds import admission_rules, entries
 
 ID = "admission-empty-value"
 LEVEL = "warning"
@@ -40,20 +39,19 @@ DESCRIPTION = "An admission criterion with no value left after splitting and tri
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
-        for index, rule in entries(spec(obj).get("rules")):
-            criteria = rule.get("criteria")
-            if rule.get("action") not in (ALLOW, DENY) or not isinstance(criteria, list):
-                continue
-            written = dict(entries(criteria))
-            normalized = normalize(list(written.values()))
-            if normalized is None:
-                continue  # nothing left at all: admission-criteria reports the rule
-            positions = list(written)
-            for dropped in normalized.dropped:
-                where = positions[dropped]
-                criterion = written[where].get("name")
-                yield Hit(obj, ("spec", "rules", index, "criteria", where, "value"),
-                          f"admission rule #{index}: criterion {criterion!r} has no value once NeuVector splits and "
-                          "trims it, so NeuVector drops it silently and the rule matches without it",
-                          "give the criterion a value or remove it")
+    for obj, index, rule in admission_rules(objects, context):
+        criteria = rule.get("criteria")
+        if rule.get("action") not in (ALLOW, DENY) or not isinstance(criteria, list):
+            continue
+        written = dict(entries(criteria))
+        normalized = normalize(list(written.values()))
+        if normalized is None:
+            continue  # nothing left at all: admission-criteria reports the rule
+        positions = list(written)
+        for dropped in normalized.dropped:
+            where = positions[dropped]
+            criterion = written[where].get("name")
+            yield Hit(obj, ("spec", "rules", index, "criteria", where, "value"),
+                      f"admission rule #{index}: criterion {criterion!r} has no value once NeuVector splits and "
+                      "trims it, so NeuVector drops it silently and the rule matches without it",
+                      "give the criterion a value or remove it")

@@ -27,8 +27,7 @@ from collections.abc import Iterator, Sequence
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.admission import FIRST_USER_RULE_ID
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries
-from nvpolicy.rules._walk import of_kind, spec
+from nvpolicy.rules._kinds import admission_rules
 
 ID = "admission-rule-id"
 LEVEL = "warning"
@@ -36,10 +35,9 @@ DESCRIPTION = "Admission rule ids from 1000 up are ignored: NeuVector assigns it
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, context, "NvAdmissionControlSecurityRule"):
-        for index, rule in entries(spec(obj).get("rules")):
-            rule_id = rule.get("id")
-            if isinstance(rule_id, int) and not isinstance(rule_id, bool) and rule_id >= FIRST_USER_RULE_ID:
-                yield Hit(obj, ("spec", "rules", index, "id"),
-                          f"admission rule #{index}: id {rule_id} is ignored, NeuVector assigns the rule a new id",
-                          "leave the id out")
+    for obj, index, rule in admission_rules(objects, context):
+        rule_id = rule.get("id")
+        if isinstance(rule_id, int) and not isinstance(rule_id, bool) and rule_id >= FIRST_USER_RULE_ID:
+            yield Hit(obj, ("spec", "rules", index, "id"),
+                      f"admission rule #{index}: id {rule_id} is ignored, NeuVector assigns the rule a new id",
+                      "leave the id out")

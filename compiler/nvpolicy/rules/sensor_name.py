@@ -22,10 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.nv.sensors import KINDS, name_valid
+from nvpolicy.nv.sensors import name_valid
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import name, neuvector_says
-from nvpolicy.rules._walk import of_kind, spec
+from nvpolicy.rules._kinds import name, neuvector_says, sensors
 
 ID = "sensor-name"
 LEVEL = "error"
@@ -33,11 +32,8 @@ DESCRIPTION = "A DLP/WAF sensor's name equals metadata.name, is a valid NeuVecto
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, context, *KINDS):
-        sensor = spec(obj).get("sensor")
-        if not isinstance(sensor, dict):
-            continue
-        kind, expected, found = KINDS[str(obj.data.get("kind"))], name(obj), sensor.get("name")
+    for obj, sensor, kind in sensors(objects, context):
+        expected, found = name(obj), sensor.get("name")
         path = ("spec", "sensor", "name")
         if found != expected:
             yield Hit(obj, path, f"sensor name {found!r} differs from metadata.name {expected!r} "

@@ -31,10 +31,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.nv.sensors import KINDS, REGEX_OPS, matches_everything, pcre_error, wildcard_to_regexp
+from nvpolicy.nv.sensors import REGEX_OPS, matches_everything, pcre_error, wildcard_to_regexp
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, neuvector_says
-from nvpolicy.rules._walk import of_kind, spec
+from nvpolicy.rules._kinds import entries, neuvector_says, sensors
 
 ID = "sensor-pattern"
 LEVEL = "error"
@@ -42,11 +41,7 @@ DESCRIPTION = "DLP/WAF patterns compile with PCRE (DLP after its wildcard conver
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, context, *KINDS):
-        sensor = spec(obj).get("sensor")
-        if not isinstance(sensor, dict):
-            continue
-        kind = KINDS[str(obj.data.get("kind"))]
+    for obj, sensor, kind in sensors(objects, context):
         for rule_index, rule in entries(sensor.get("rules")):
             rule_name = rule.get("name")
             for index, pattern in entries(rule.get("patterns")):

@@ -33,7 +33,6 @@ from typing import Any
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.sensors import (
     COMMENT_MAX_BYTES,
-    KINDS,
     PATTERN_MAX_BYTES,
     PATTERNS_MAX,
     PATTERNS_TOTAL_MAX_BYTES,
@@ -43,8 +42,7 @@ from nvpolicy.nv.sensors import (
     name_valid,
 )
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._kinds import entries, neuvector_says
-from nvpolicy.rules._walk import of_kind, spec
+from nvpolicy.rules._kinds import entries, neuvector_says, sensors
 
 ID = "sensor-rules"
 LEVEL = "error"
@@ -52,11 +50,7 @@ DESCRIPTION = "DLP/WAF sensor comment, rule names, pattern count and lengths are
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in of_kind(objects, context, *KINDS):
-        sensor = spec(obj).get("sensor")
-        if not isinstance(sensor, dict):
-            continue
-        kind = KINDS[str(obj.data.get("kind"))]
+    for obj, sensor, kind in sensors(objects, context):
         comment = sensor.get("comment")
         if isinstance(comment, str) and len(comment.encode()) > COMMENT_MAX_BYTES:
             yield Hit(obj, ("spec", "sensor", "comment"),

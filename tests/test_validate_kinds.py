@@ -114,7 +114,7 @@ def test_admission_criteria_as_the_controller_checks_them(action: str, criteria:
     normalized = admission.normalize(criteria)
     assert normalized is not None
     found = admission.criteria_error(normalized.criteria, admission.options_for(action), action)
-    assert (found[1] if found else None) == message
+    assert (found.message if found else None) == message
 
 
 def test_admission_normalisation_merges_splits_and_drops() -> None:

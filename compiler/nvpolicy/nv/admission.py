@@ -217,11 +217,20 @@ def _custom_path(item: Criterion) -> tuple[bool, bool]:
     return op_ok, all(part in _BOOL for part in parts)
 
 
+@dataclass(frozen=True)
+class CriteriaError:
+    """The first criterion the controller refuses: its index as written, NeuVector's message."""
+
+    index: int
+    message: str
+    in_sub_criteria: bool = False  # the message is about one of its sub_criteria
+
+
 def criteria_error(criteria: Sequence[Criterion], options: Mapping[str, Option] | None,
-                   action: str) -> tuple[int, str] | None:
-    """``validateAdmCtrlCriteria``: the first (criterion index as written, NeuVector's message), or None."""
+                   action: str) -> CriteriaError | None:
+    """``validateAdmCtrlCriteria``: the first criterion NeuVector refuses, or None."""
     if criteria and options is None:
-        return (criteria[0].index, "Invalid criteria options")
+        return CriteriaError(criteria[0].index, "Invalid criteria options")
     table = options or {}
     has_storage_class = False
     for item in criteria:
@@ -233,21 +242,21 @@ def criteria_error(criteria: Sequence[Criterion], options: Mapping[str, Option] 
                 op_ok = option is not None and item.op in option.ops
                 value_ok = all(part in RISKY_ROLES for part in item.value.split(","))
             if action != DENY:
-                return (item.index, f"Unsupported criterion name: {item.name}")
+                return CriteriaError(item.index, f"Unsupported criterion name: {item.name}")
             if not op_ok:
-                return (item.index, f"Invalid criterion operator: {item.op}")
+                return CriteriaError(item.index, f"Invalid criterion operator: {item.op}")
             if not value_ok:
-                return (item.index, f"Invalid criterion value: {item.value}")
+                return CriteriaError(item.index, f"Invalid criterion value: {item.value}")
             continue
         if item.op in REGEX_SET_OPS:
             for part in item.value.split(","):
                 if compile_error(part.strip()) is not None:
-                    return (item.index, f"Invalid criterion value for regex operator: {item.value}")
+                    return CriteriaError(item.index, f"Invalid criterion value for regex operator: {item.value}")
         found = table.get(item.name)
         if found is None:
-            return (item.index, f"Unsupported criterion name: {item.name}")
+            return CriteriaError(item.index, f"Unsupported criterion name: {item.name}")
         if found.ops and item.op not in found.ops:
-            return (item.index, f"Invalid criterion operator: {item.op}")
+            return CriteriaError(item.index, f"Invalid criterion operator: {item.op}")
         if found.values:
             value_ok = item.value in found.values
         elif NUMBER_OPS.intersection(found.ops):
@@ -255,17 +264,17 @@ def criteria_error(criteria: Sequence[Criterion], options: Mapping[str, Option] 
         else:
             value_ok = True
         if not value_ok:
-            return (item.index, f"Invalid criterion value: {item.value}")
+            return CriteriaError(item.index, f"Invalid criterion value: {item.value}")
         sub = item.sub_criteria or []
         if sub:
             inner = criteria_error(sub, found.sub_options, action)
             if inner is not None:
-                return (item.index, inner[1])
+                return CriteriaError(item.index, inner.message, True)
         if item.name == STORAGE_CLASS:
             has_storage_class = True
     if has_storage_class:
         for item in criteria:
             if item.name not in STORAGE_CLASS_COMPANIONS:
-                return (item.index, "The StorageClass Name criteria can only be used in conjunction with namespace "
-                                    f"criteria. Criterion name: {item.name}")
+                return CriteriaError(item.index, "The StorageClass Name criteria can only be used in conjunction "
+                                                 f"with namespace criteria. Criterion name: {item.name}")
     return None

@@ -17,9 +17,12 @@ def response_rules(objects: Sequence[RenderedObject], context: RuleContext | Non
                    ) -> Iterator[tuple[RenderedObject, Path, dict[str, Any], bool]]:
     """Each (object, path, rule, of a federal group) for every response rule in ``objects``."""
     for obj in of_kind(objects, context, *sorted(RULE_KINDS)):
+        found = list(entries(spec(obj).get("response")))
+        if not found:
+            continue  # most rule objects: no target selector to build
         selector = target(obj)
         federal = selector is not None and selector.name.startswith(FED_PREFIX)
-        for index, rule in entries(spec(obj).get("response")):
+        for index, rule in found:
             yield obj, ("spec", "response", index), rule, federal
     for obj in of_kind(objects, context, "NvResponseRuleSecurityRule"):
         single = spec(obj).get("rule")

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.nv.admission import ALLOW, DENY, criteria_error, normalize, options_for
+from nvpolicy.nv.admission import ALLOW, DENY, NUMBER_OPS, criteria_error, normalize, options_for
 from nvpolicy.rules import Hit, RuleContext
 from nvpolicy.rules._kinds import admission_rules, entries, name, neuvector_says
 
@@ -62,17 +62,27 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
         found = criteria_error(normalized.criteria, options_for(action), action)
         if found is None:
             continue
-        where, message = written[found[0]][0], found[1]
+        (where, entry), message = written[found.index], found.message
         text = f"Rule #{index} in {name(obj)} validatation error {message}"
         yield Hit(obj, (*path, where), f"admission rule #{index} ({action}): {message} ({neuvector_says(text)})",
-                  _hint(action, message))
+                  _SUB_HINT if found.in_sub_criteria else _hint(action, entry.get("name"), message))
 
 
-def _hint(action: str, message: str) -> str:
+_SUB_HINT = ("sub_criteria: publishDays >= N on deny rules' CVE counts, count >= N on cveScoreCount, "
+             "cpuRequest/cpuLimit/memoryRequest/memoryLimit > or <= N on resourceLimit; no other criterion has any")
+
+
+def _hint(action: str, criterion: object, message: str) -> str:
+    options = options_for(action)
+    option = options.get(str(criterion))
     if message.startswith("Unsupported criterion name"):
-        return f"{action} rules take: {', '.join(sorted(options_for(action)))}"
+        return f"{action} rules take: {', '.join(sorted(options))}"
     if message.startswith("The StorageClass"):
         return "put storageClassName in a rule of its own, with namespace criteria only"
-    if message.startswith("Invalid criterion operator"):
-        return "see the criterion's operators in NeuVector's admission rule editor (or CONTROLLER-CHECKS.md A7)"
-    return "true/false criteria take exactly 'true' or 'false'; count criteria take a number"
+    if message.startswith("Invalid criterion operator") and option is not None and option.ops:
+        return f"{criterion} takes: {', '.join(option.ops)}"
+    if message.startswith("Invalid criterion value") and option is not None and option.values:
+        return f"{criterion} takes: {', '.join(option.values)}"
+    if message.startswith("Invalid criterion value") and option is not None and NUMBER_OPS.intersection(option.ops):
+        return f"{criterion} takes a number"
+    return "see the criterion's operators and values in NeuVector's admission rule editor"

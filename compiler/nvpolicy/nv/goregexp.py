@@ -6,7 +6,7 @@ lookaround, no backreferences, Unicode classes such as ``\\p{L}``. google-re2 is
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 import re2  # type: ignore[import-untyped]
 
@@ -14,7 +14,7 @@ _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # RE2 would otherwise print each syntax error to stderr
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: patterns come from the files being validated
 def compile_error(pattern: str) -> str | None:
     """RE2's message when ``pattern`` does not compile, else None."""
     try:

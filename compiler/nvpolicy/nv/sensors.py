@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 import pcre2  # type: ignore[import-untyped]
 
@@ -109,7 +109,7 @@ def wildcard_to_regexp(pattern: str) -> str:
     return "".join(out)
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: patterns come from the files being validated
 def pcre_error(pattern: str) -> str | None:
     """PCRE's message when ``pattern`` does not compile (as bytes, no UTF mode, like the controller), else None."""
     try:

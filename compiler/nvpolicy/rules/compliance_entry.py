@@ -48,7 +48,8 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
                 yield Hit(obj, (*path, "test_number"),
                           f"compliance test {number!r} is not in NeuVector's catalogue (\"Unknonwn compliance ID\"): "
                           f"{_UNSEEN}", "test numbers look like D.1.1.1, I.4.1 or K.1.1.1 (see Assets > Compliance)")
-            for tag_index, tag in enumerate(entry.get("tags") or []):
+            tags = entry.get("tags")
+            for tag_index, tag in enumerate(tags if isinstance(tags, list) else []):
                 if tag not in TAGS:
                     yield Hit(obj, (*path, "tags", tag_index),
                               f"compliance tag {tag!r} is unknown (\"Invalid compliance profile template values\"): "

@@ -250,3 +250,18 @@ def test_federal_names_pass_on_a_federation_primary() -> None:
     assert list(federal_name.check(objects, RuleContext())) != []
     primary = RuleContext(environment=SimpleNamespace(federation_primary=True))
     assert list(federal_name.check(objects, primary)) == []
+
+
+# --- compliance profile (P2, P3): NeuVector's own negative cases (controller/rest/compliance_test.go) ------
+
+@pytest.mark.parametrize(("test_number", "tags", "rules"), [
+    ("<abc>", [], {"compliance-entry"}),
+    ("D.1.2.1", ["PCPI"], {"compliance-entry"}),
+    ("K.1.2.1", ["NISTY"], {"compliance-entry"}),
+    ("K.1.2.1", ["NIST", "PCIv4", "DISA"], set()),
+    ("D.1.2.1", [], set()),  # an empty tag list is allowed
+])
+def test_compliance_entries(test_number: str, tags: list[str], rules: set[str]) -> None:
+    text = ("apiVersion: neuvector.com/v1\nkind: NvComplianceProfile\nmetadata: {name: default}\n"
+            f"spec: {{templates: {{entries: [{{test_number: '{test_number}', tags: {tags}}}]}}}}\n")
+    assert _rules_found(text) == rules

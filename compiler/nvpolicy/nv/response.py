@@ -26,7 +26,7 @@ CVE_COUNTS = frozenset({"cve-critical", "cve-high-only", "cve-high", "cve-medium
 CVE_COUNTS_WITH_FIX = frozenset({"cve-critical-with-fix", "cve-high-only-with-fix", "cve-high-with-fix"})  # N or N/M
 ACTIONS = ("quarantine", "suppress-log", "webhook")
 WEBHOOK_ACTION = "webhook"
-FED_PREFIX = "fed."  # the controller strips it from a federal group's response event before the checks
+FED_PREFIX = "fed."  # api.FederalGroupPrefix: federal groups and CRs; stripped from a federal group's response event
 
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 _INT64_MAX = 2**63 - 1

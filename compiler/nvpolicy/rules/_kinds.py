@@ -6,14 +6,13 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nvpolicy.model import RenderedObject
+from nvpolicy.nv.response import FED_PREFIX as FED_PREFIX  # a name with it makes the CR federal
 from nvpolicy.nv.sensors import KINDS as SENSOR_KINDS
 from nvpolicy.nv.sensors import SensorKind
 from nvpolicy.rules._walk import of_kind, spec
 
 if TYPE_CHECKING:
     from nvpolicy.rules import RuleContext
-
-FED_PREFIX = "fed."  # api.FederalGroupPrefix: a name with it makes the CR federal
 
 
 def name(obj: RenderedObject) -> str:

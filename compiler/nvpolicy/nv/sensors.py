@@ -17,8 +17,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import pcre2  # type: ignore[import-untyped]
-
 
 @dataclass(frozen=True)
 class SensorKind:
@@ -112,6 +110,8 @@ def wildcard_to_regexp(pattern: str) -> str:
 @lru_cache(maxsize=4096)  # bounded: patterns come from the files being validated
 def pcre_error(pattern: str) -> str | None:
     """PCRE's message when ``pattern`` does not compile (as bytes, no UTF mode, like the controller), else None."""
+    import pcre2  # type: ignore[import-untyped]  # on first use: its import costs every start tens of ms
+
     try:
         pcre2.compile(pattern.encode())
     except Exception as error:  # pcre2 raises its own LibraryError subclasses; any failure is a refusal

@@ -1,1 +1,1 @@
-"""NeuVector facts and formats: what the controller exports, reports and accepts, in one place each."""
+"""NeuVector facts as typed data, one home each: what the controller exports, reports and accepts, read from its source."""

@@ -45,6 +45,25 @@ IMPORT_CHECKS: tuple[str, ...] = (
     "name_referral",
     "group_consistency",
     "duplicate_object",
+    # The other kinds and response rules (NeuVector's facts in nvpolicy.nv).
+    "admission_name",
+    "admission_rule",
+    "admission_criteria",
+    "admission_empty_value",
+    "admission_default_rule",
+    "admission_rule_id",
+    "federal_name",
+    "sensor_name",
+    "sensor_predefined",
+    "sensor_builtin_override",
+    "sensor_rules",
+    "sensor_pattern",
+    "profile_name",
+    "compliance_entry",
+    "compliance_benchmark",
+    "vulnerability_entry",
+    "response_rule",
+    "response_webhook",
 )
 # Environment guardrails: only `lint` runs them, configured per environment (`lint:` in the env file).
 GUARDRAILS: tuple[str, ...] = (

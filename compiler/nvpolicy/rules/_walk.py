@@ -136,6 +136,16 @@ class Walk:
     def targets(self) -> tuple[Selector, ...]:
         return tuple(selector for selector in self.selectors if selector.role == "target")
 
+    @cached_property
+    def by_kind(self) -> dict[str, tuple[RenderedObject, ...]]:
+        """The objects of each kind, in object order: the rules of one kind look only at those."""
+        grouped: dict[str, list[RenderedObject]] = {}
+        for obj in self.objects:
+            kind = obj.data.get("kind")
+            if isinstance(kind, str):
+                grouped.setdefault(kind, []).append(obj)
+        return {kind: tuple(found) for kind, found in grouped.items()}
+
 
 def _shared(objects: Sequence[RenderedObject], context: RuleContext | None) -> Walk:
     """The run's shared walk when ``context`` carries one for these objects, else a walk of their own."""
@@ -151,6 +161,13 @@ def selectors(objects: Sequence[RenderedObject], context: RuleContext | None = N
 def targets(objects: Sequence[RenderedObject], context: RuleContext | None = None) -> Sequence[Selector]:
     """The target selector of every rule object that has one, in object order."""
     return _shared(objects, context).targets
+
+
+def of_kind(objects: Sequence[RenderedObject], context: RuleContext | None, *kinds: str) -> Iterator[RenderedObject]:
+    """The objects of ``kinds``, kind by kind (each in object order)."""
+    by_kind = _shared(objects, context).by_kind
+    for kind in kinds:
+        yield from by_kind.get(kind, ())
 
 
 def network_rules_by_object(objects: Sequence[RenderedObject],

@@ -6,6 +6,8 @@ Export quirks normalised silently (NeuVector itself reads them so):
 - ``null`` values (``egress: null``, ``policymode: null``) mean "not set" and are dropped;
 - ``metadata.namespace: ""`` on a cluster-scoped kind is dropped;
 - unquoted ``op: =`` is read as the string ``=`` (nvpolicy.source).
+- a top-level ``status`` (``kubectl get -o yaml``) is written by the server, not applied: dropped (X1);
+- a UTF-8 byte-order mark is skipped (nvpolicy.source), as files saved by some Windows editors carry one.
 Reported instead: a non-empty namespace on a cluster-scoped kind (``namespace: default`` in older
 exports) is a warning (``cluster-namespace``): Kubernetes ignores it, but it says the author meant
 something else. Kustomize's ``kustomization.yaml`` (rendered output) is skipped.
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
-from nvpolicy.model import CLUSTER_KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
+from nvpolicy.model import CLUSTER_KINDS, KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
 from nvpolicy.model import Path as KeyPath
 from nvpolicy.source import iter_yaml_files, load_file
 
@@ -85,6 +87,8 @@ def _sub_marks(marks: Marks, prefix: KeyPath) -> Marks:
 
 def _normalise(obj: RenderedObject) -> list[Finding]:
     _drop_nulls(obj.data)
+    if obj.data.get("kind") in KINDS:
+        obj.data.pop("status", None)
     metadata = obj.data.get("metadata")
     if obj.data.get("kind") not in CLUSTER_KINDS or not isinstance(metadata, dict) or "namespace" not in metadata:
         return []

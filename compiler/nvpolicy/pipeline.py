@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nvpolicy.emit import (
     KUSTOMIZATION,
@@ -25,6 +26,9 @@ from nvpolicy.errors import ErrorGroup, NvPolicyError, OutputError, SchemaError,
 from nvpolicy.model import Location, RenderedObject, SourceDocument
 from nvpolicy.render import Renderer
 from nvpolicy.source import iter_yaml_files, load_file
+
+if TYPE_CHECKING:
+    from nvpolicy.rules import CheckSettings
 
 POLICIES_DIR = "policies"
 RENDERED_DIR = "rendered"
@@ -93,13 +97,16 @@ def render_environment(
     documents: Sequence[SourceDocument] | None = None,
     *,
     check: bool = True,
+    apply_path: str = "crd",
 ) -> Rendered:
     """Render and validate one environment; raises with every problem found, nothing written.
 
     ``check=False`` skips the validation, for callers (lint) that report findings themselves.
+    ``apply_path`` is how the output reaches NeuVector: ``crd`` (kubectl, GitOps) or ``rest``
+    (``render --format list``, ``push``): the checks follow that path's differences.
     """
     with _bulk():
-        return _render_environment(project, env_name, overrides, documents, check)
+        return _render_environment(project, env_name, overrides, documents, check, apply_path)
 
 
 def _render_environment(
@@ -108,6 +115,7 @@ def _render_environment(
     overrides: Iterable[str],
     documents: Sequence[SourceDocument] | None,
     check: bool,
+    apply_path: str = "crd",
 ) -> Rendered:
     environment = load_environment(project, env_name, overrides)
     if documents is None:
@@ -125,14 +133,26 @@ def _render_environment(
             objects.append(rendered)
     _raise_all(errors)
     if check:
-        check_objects(objects)
+        check_objects(objects, check_settings(environment, apply_path))
     return Rendered(environment, tuple(objects))
 
 
-def check_objects(objects: Sequence[RenderedObject]) -> None:
+def check_settings(environment: Environment, apply_path: str = "crd", *, ours: bool = True) -> CheckSettings:
+    """The checks' settings for an environment: its ``neuvector:`` key (controller namespace, federation role)."""
+    from nvpolicy.rules import CheckSettings
+
+    neuvector = environment.data.get("neuvector") or {}
+    namespace = str(neuvector.get("controller_namespace", CheckSettings.controller_namespace))
+    return CheckSettings(apply_path, ours, namespace, bool(neuvector.get("federation_primary", False)))
+
+
+def check_objects(objects: Sequence[RenderedObject], settings: CheckSettings | None = None) -> None:
+    """Raise with every error-level finding: render's source is ours, so a pruned field is an error too."""
+    from nvpolicy.rules import CheckSettings
     from nvpolicy.validate import validate_objects
 
-    findings = [finding for finding in validate_objects(objects) if finding.level == "error"]
+    findings = [finding for finding in validate_objects(objects, settings or CheckSettings(ours=True))
+                if finding.level == "error"]
     _raise_all(
         [
             SchemaError(f"{finding.message} [{finding.object_id}]", location=finding.location, path=finding.path,

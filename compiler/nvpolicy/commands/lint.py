@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from nvpolicy.report import format_option_help, report_formats
+from nvpolicy.commands._checks import ApplyPath
 
 ORDER = 30
 EXAMPLES = """\
@@ -22,6 +23,8 @@ Examples:
   nvpolicy lint --env qa --format sarif -o reports/qa.sarif
 
   nvpolicy lint --all --format codequality -o gl-code-quality-report.json
+
+  nvpolicy lint --env prod --for rest
 
 Exit codes: 0 nothing at error level, 1 findings at error level, 2 input errors.
 Configure the guardrails in environments/<env>.yaml under production: and lint:.
@@ -47,11 +50,13 @@ def lint(
                                                autocompletion=report_formats)] = "text",
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write the report to FILE (only when linting "
                                              "ran: nothing is written on exit 2).", metavar="FILE")] = None,
+    for_path: ApplyPath = "crd",
 ) -> None:
     """Check what each environment renders to: NeuVector's import checks and its guardrails."""
     from nvpolicy.cli import project_dir
     from nvpolicy.environment import environment_names
     from nvpolicy.errors import ErrorGroup, NvPolicyError
+    from nvpolicy.commands._checks import apply_path
     from nvpolicy.lint import lint_environment
     from nvpolicy.report import RuleInfo, annotate_input_errors, combine, exit_code, import_check_infos, reporter
 
@@ -87,3 +92,4 @@ def lint(
 
         write(out.parent, [PlannedFile(out.name, text.encode())], force=True)
     raise typer.Exit(worst)
+    for_path: ApplyPath = "crd",

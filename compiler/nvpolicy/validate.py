@@ -16,6 +16,9 @@ UNKNOWN_FIELD_RULE = "unknown-field"
 UNKNOWN_FIELD_HELP = ("X1: a field the CRD does not define is pruned by the API server before NeuVector sees "
                       "it: a warning in validate (what it meant is lost), an error in render and lint (the source "
                       "is ours).")
+REST_IMPORT_RULE = "rest-import"
+REST_IMPORT_HELP = ("X3: with --for rest, the file is read as POST /v1/file/group/config reads it: parts split on "
+                    "lines of exactly '---', Lists of one kind family, apiVersion neuvector.com/v1.")
 SIZE_RULE = "object-size"
 SIZE_HELP = "X2: a CR whose JSON is 512 KiB or more after gzip is denied by the webhook."
 # S23: the CRD defines the group metric fields on the target selector only; on a peer they are pruned.
@@ -212,3 +215,15 @@ def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     return {dict: "mapping", list: "list", str: "string", int: "integer", float: "number"}.get(type(value), "value")
+
+
+def rest_import_findings(text: str, file: str) -> list[Finding]:
+    """X3: what the REST group-policy import says about a file's text (the first fatal problem aborts it all)."""
+    from nvpolicy.model import Location
+    from nvpolicy.nv.rest_import import problems
+
+    return [Finding(Location(file, problem.line, 1), "error" if problem.fatal else "warning",
+                    f"{problem.message} [X3]" if not problem.fatal else
+                    f"REST import refuses the whole file [X3; NeuVector: \"{problem.message}\"]", REST_IMPORT_RULE,
+                    None, (), "split documents with lines of exactly '---'; one kind family per List")
+            for problem in problems(text)]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from nvpolicy.report import format_option_help, report_formats
 from nvpolicy.commands._checks import ApplyPath
+
+if TYPE_CHECKING:
+    from nvpolicy.model import Finding
 
 ORDER = 20
 EXAMPLES = """\
@@ -61,9 +64,25 @@ def validate(
         # Like git -C: relative paths are relative to the project directory.
         files = input_files([path if path.is_absolute() else project / path for path in paths])
         objects, findings = load_objects((path, _display(path, project)) for path in files)
+        if settings.apply_path == "rest":
+            findings += _rest_import(files, project)
     findings = findings + validate_objects(objects, settings)
     typer.echo(chosen.report(findings, import_check_infos()), nl=False)
     raise typer.Exit(exit_code(findings))
+
+
+def _rest_import(files: list[Path], project: Path) -> list[Finding]:
+    """X3 on the group-policy files: the ones holding NvSecurityRule, NvClusterSecurityRule or NvGroupDefinition."""
+    from nvpolicy.source import read_text
+    from nvpolicy.validate import rest_import_findings
+
+    findings: list[Finding] = []
+    for path in files:
+        display = _display(path, project)
+        text = read_text(path, display)
+        if any(kind in text for kind in ("NvSecurityRule", "NvClusterSecurityRule", "NvGroupDefinition")):
+            findings += rest_import_findings(text, display)
+    return findings
 
 
 def _display(path: Path, project: Path) -> str:

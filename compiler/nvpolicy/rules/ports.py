@@ -47,7 +47,7 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
             ports = rule.get("ports")
             if ports is None:
                 continue
-            found = problem(ports) if isinstance(ports, str) else "ports is a string"
+            found = problem(ports) if isinstance(ports, str) else "ports must be a string (quote it in YAML)"
             if found:
                 where = f"{rule.get('name')}(under {path[1]} section)"
                 yield Hit(obj, (*path, "ports"), f"ports {ports!r} are invalid: {found}"

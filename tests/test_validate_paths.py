@@ -167,3 +167,15 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "in.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_render_list_output_is_valid_rest_import_input(example_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "list"
+    rendered = run_nvpolicy("-C", str(example_project), "render", "--env", "dev", "--format", "list", "--out", str(out))
+    assert rendered.returncode == 0, rendered.stderr
+    checked = run_nvpolicy("validate", str(out), "--for", "rest", "--format", "json")
+    assert checked.returncode == 0, checked.stdout
+    assert json.loads(checked.stdout)["findings"] == []
+    from nvpolicy.nv.rest_import import problems
+
+    assert problems((out / "group-policy.yaml").read_text(encoding="utf-8")) == []

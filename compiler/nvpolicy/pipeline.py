@@ -213,7 +213,19 @@ def _list_layout(objects: Sequence[RenderedObject]) -> list[OutputFile]:
         rules = [o.data for o in members if o.id.kind != "NvGroupDefinition"]
         documents = [as_list(part) for part in (definitions, rules) if part]
         files.append(OutputFile(name, dump_all(documents)))
+        if name == _LIST_FILES["NvSecurityRule"]:
+            _check_rest_import(files[-1])
     return files
+
+
+def _check_rest_import(file: OutputFile) -> None:
+    """X3: the group-policy file must read, as the REST import reads text, into what we wrote."""
+    from nvpolicy.nv.rest_import import problems
+
+    found = problems(file.text)
+    if found:
+        raise OutputError(f"{file.path} would not import: {found[0].message} (X3)",
+                          hint="a bug in nvpolicy's list layout; please report it")
 
 
 def as_list(items: Sequence[object]) -> dict[str, object]:

@@ -34,6 +34,7 @@ IMPORT_CHECKS: tuple[str, ...] = (
     "criteria_wildcard",
     "address_criteria",
     "address_dlp_waf",
+    "sensor_settings",
     "ports",
     "applications",
     "rule_names",

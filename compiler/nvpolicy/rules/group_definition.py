@@ -4,7 +4,9 @@ and is named like its selector (G1, G2, G3).
 The controller's namespace is where its pod runs: ``neuvector`` by default, ``cattle-neuvector-system``
 on Rancher (``--controller-namespace``, or the environment's ``neuvector.controller_namespace``).
 Reserved names (``external``, ``nodes``, ``containers``, ``fed.*``, ``Host:*``, ``Workload:*``) are
-refused by the webhook; REST import parses and then skips them (a warning). The learned and custom
+refused by the webhook; REST import parses and then skips them (a warning). A group of that name that
+already exists in the cluster with other criteria refuses the definition (G12): within the files,
+group-consistency reports it; the cluster's groups are not known offline. The learned and custom
 checks of the selector are the other rules' (G4-G13).
 
 PASS::

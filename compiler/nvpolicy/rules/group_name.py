@@ -47,10 +47,11 @@ _NAME_CHECKED = frozenset({GroupClass.SERVICE_IP, GroupClass.LEARNED, GroupClass
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in selectors(objects, context):
-        if selector.role == "definition":
-            continue  # G2/G13: the group-definition rule
         name = selector.data.get("name")
-        found = problem(name) if isinstance(name, str) else _invalid(name)
+        if selector.role == "definition":  # G13: the pattern; reserved names are G2 (group-definition)
+            found = None if isinstance(name, str) and NAME_PATTERN.match(name) else _invalid(name, "G13")
+        else:
+            found = problem(name) if isinstance(name, str) else _invalid(name)
         if found is not None:
             yield Hit(selector.obj, (*selector.path, "name"), *found)
 
@@ -69,6 +70,6 @@ def problem(name: str) -> tuple[str, str] | None:
     return None
 
 
-def _invalid(name: object) -> tuple[str, str]:
-    return (f"group name {name!r} is not a valid NeuVector group name" + says("S1", "Invalid characters in name"),
+def _invalid(name: object, check_id: str = "S1") -> tuple[str, str]:
+    return (f"group name {name!r} is not a valid NeuVector group name" + says(check_id, "Invalid characters in name"),
             "group names are letters and digits, then letters, digits, '.', ':', '_' or '-'")

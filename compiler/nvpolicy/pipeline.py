@@ -24,6 +24,7 @@ from nvpolicy.emit import (
 from nvpolicy.environment import ENVIRONMENTS_DIR, Environment, load_environment
 from nvpolicy.errors import ErrorGroup, NvPolicyError, OutputError, SchemaError, SourceError
 from nvpolicy.model import Location, RenderedObject, SourceDocument
+from nvpolicy.nv.kinds import GROUP_DEFINITION, REGISTRY
 from nvpolicy.render import Renderer
 from nvpolicy.source import iter_yaml_files, load_file
 
@@ -188,32 +189,18 @@ def _layout(objects: Sequence[RenderedObject], output_format: str) -> list[Outpu
     return [*files.values(), kustomization(list(files))]
 
 
-# The REST endpoint each list is imported through (`POST /v1/file/<endpoint>/config`).
-_LIST_FILES = {
-    "NvGroupDefinition": "group-policy.yaml",
-    "NvSecurityRule": "group-policy.yaml",
-    "NvClusterSecurityRule": "group-policy.yaml",
-    "NvAdmissionControlSecurityRule": "admission.yaml",
-    "NvDlpSecurityRule": "dlp.yaml",
-    "NvWafSecurityRule": "waf.yaml",
-    "NvComplianceProfile": "compliance-profile.yaml",
-    "NvVulnerabilityProfile": "vulnerability-profile.yaml",
-    "NvResponseRuleSecurityRule": "response-rule.yaml",
-}
-
-
 def _list_layout(objects: Sequence[RenderedObject]) -> list[OutputFile]:
     by_file: dict[str, list[RenderedObject]] = {}
     for obj in sorted(objects, key=lambda o: o.id):
-        by_file.setdefault(_LIST_FILES[obj.id.kind], []).append(obj)
+        by_file.setdefault(REGISTRY[obj.id.kind].list_file, []).append(obj)
     files = []
     for name, members in sorted(by_file.items()):
         # NeuVector's import reads group definitions first, as a List of their own.
-        definitions = [o.data for o in members if o.id.kind == "NvGroupDefinition"]
-        rules = [o.data for o in members if o.id.kind != "NvGroupDefinition"]
+        definitions = [o.data for o in members if o.id.kind == GROUP_DEFINITION]
+        rules = [o.data for o in members if o.id.kind != GROUP_DEFINITION]
         documents = [as_list(part) for part in (definitions, rules) if part]
         files.append(OutputFile(name, dump_all(documents)))
-        if name == _LIST_FILES["NvSecurityRule"]:
+        if name == REGISTRY["NvSecurityRule"].list_file:
             _check_rest_import(files[-1])
     return files
 

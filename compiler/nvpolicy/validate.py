@@ -26,7 +26,9 @@ METRIC_FIELDS = frozenset({"mon_metric", "grp_sess_cur", "grp_sess_rate", "grp_b
 
 
 def schema_file(kind: str) -> str:
-    return f"{kind.lower()}.schema.json"
+    from nvpolicy.nv.kinds import REGISTRY
+
+    return REGISTRY[kind].schema_file
 
 
 def schema_findings(obj: RenderedObject, ours: bool = True) -> list[Finding]:

@@ -14,9 +14,8 @@ from typing import Any
 
 from nvpolicy.errors import SourceError
 from nvpolicy.model import API_VERSION, KINDS, Location
+from nvpolicy.nv.kinds import RULE_KINDS
 from nvpolicy.source import load_text
-
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from nvpolicy.errors import SourceError
 from nvpolicy.model import Location
 from nvpolicy.nv.applications import WELL_KNOWN_PORTS
+from nvpolicy.nv.groups import learned_name
 
 _BY_UPPER = {name.upper(): value for name, value in WELL_KNOWN_PORTS.items()}
 UNLOCKED = ("", "any", "tcp/any", "udp/any", "TCP/any", "UDP/any")
@@ -171,7 +172,7 @@ def _add_conversation(observed: ObservedPorts, record: dict[str, Any], location:
 def _group(service: Any, domain: Any) -> str | None:
     if not service or not domain:
         return None
-    return f"nv.{service}.{domain}"
+    return learned_name(str(service), str(domain))
 
 
 def _parse_port(text: str) -> Port | None:

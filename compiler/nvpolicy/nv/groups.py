@@ -82,6 +82,11 @@ def is_reserved_definition(name: str) -> bool:
             or is_reserved_prefix(name) or is_federal(name))
 
 
+def learned_name(service: str, namespace: str) -> str:
+    """The group NeuVector learns for a Kubernetes service: ``nv.<service>.<namespace>``."""
+    return f"{LEARNED_PREFIX}{service}.{namespace}"
+
+
 def learned_parts(name: str) -> tuple[str, str | None]:
     """The service a learned group name encodes (after ``nv.``) and its domain (last ``.`` token, if 3+ tokens)."""
     tokens = name.split(".")

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 from nvpolicy.model import Path, RenderedObject
 from nvpolicy.nv.groups import GroupClass, classify, has_profiles
 from nvpolicy.nv.groups import has_policy_mode as has_policy_mode
+from nvpolicy.nv.kinds import RULE_KINDS as RULE_KINDS
 
 if TYPE_CHECKING:
     from nvpolicy.rules import RuleContext
 
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 # Kept for the guardrails; the facts live in nvpolicy.nv.groups.
-from nvpolicy.nv.groups import LEARNED_PREFIX as LEARNED_PREFIX  # noqa: E402
-from nvpolicy.nv.groups import RESERVED_GROUPS as RESERVED_GROUPS  # noqa: E402
-from nvpolicy.nv.groups import SERVICE_IP_PREFIX as SERVICE_IP_PREFIX  # noqa: E402
+from nvpolicy.nv.groups import LEARNED_PREFIX as LEARNED_PREFIX
+from nvpolicy.nv.groups import RESERVED_GROUPS as RESERVED_GROUPS
+from nvpolicy.nv.groups import SERVICE_IP_PREFIX as SERVICE_IP_PREFIX
 
 Criterion = tuple[int, Any, Any, Any]  # index in the criteria list, key, op, value (None when missing)
 

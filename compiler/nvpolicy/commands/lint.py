@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from nvpolicy.report import format_option_help, report_formats
 from nvpolicy.commands._checks import ApplyPath
+from nvpolicy.report import format_option_help, report_formats
 
 ORDER = 30
 EXAMPLES = """\
@@ -54,9 +54,9 @@ def lint(
 ) -> None:
     """Check what each environment renders to: NeuVector's import checks and its guardrails."""
     from nvpolicy.cli import project_dir
+    from nvpolicy.commands._checks import apply_path
     from nvpolicy.environment import environment_names
     from nvpolicy.errors import ErrorGroup, NvPolicyError
-    from nvpolicy.commands._checks import apply_path
     from nvpolicy.lint import lint_environment
     from nvpolicy.report import RuleInfo, annotate_input_errors, combine, exit_code, import_check_infos, reporter
 
@@ -74,7 +74,7 @@ def lint(
     with annotate_input_errors(output_format):
         for name in names:
             try:
-                result = lint_environment(project, name, overrides)
+                result = lint_environment(project, name, overrides, apply_path=apply_path(for_path))
             except NvPolicyError as error:  # every environment's input errors in one run
                 errors.append(error)
                 continue
@@ -92,4 +92,3 @@ def lint(
 
         write(out.parent, [PlannedFile(out.name, text.encode())], force=True)
     raise typer.Exit(worst)
-    for_path: ApplyPath = "crd",

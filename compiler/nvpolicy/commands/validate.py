@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nvpolicy.report import format_option_help, report_formats
 from nvpolicy.commands._checks import ApplyPath
+from nvpolicy.report import format_option_help, report_formats
 
 if TYPE_CHECKING:
     from nvpolicy.model import Finding

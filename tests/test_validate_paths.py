@@ -135,9 +135,9 @@ def test_controller_namespace_and_federation_are_settings(tmp_path: Path) -> Non
                   "spec: {selector: {name: web, criteria: [{key: app, op: '=', value: web}]}}\n")
     assert _validate(tmp_path, definition)[0] == 1
     assert _validate(tmp_path, definition, "--controller-namespace", "cattle-neuvector-system") == (0, [])
-    federal = RULE.replace("name: web\n", "name: fed.web\n").replace("nv.web.shop, criteria: [{key: service, op: \"=\", "
-                                                                    "value: web.shop}]", "fed.web, criteria: [{key: "
-                                                                    "app, op: \"=\", value: web}]")
+    learned = 'nv.web.shop, criteria: [{key: service, op: "=", value: web.shop}]'
+    federal = RULE.replace("name: web\n", "name: fed.web\n").replace(
+        learned, 'fed.web, criteria: [{key: app, op: "=", value: web}]')
     code, findings = _validate(tmp_path, federal)
     assert code == 1 and [f["rule"] for f in findings] == ["federation"]
     assert _validate(tmp_path, federal, "--federation-primary") == (0, [])
@@ -179,3 +179,13 @@ def test_render_list_output_is_valid_rest_import_input(example_project: Path, tm
     from nvpolicy.nv.rest_import import problems
 
     assert problems((out / "group-policy.yaml").read_text(encoding="utf-8")) == []
+
+
+def test_fed_containers_needs_exactly_container_star_on_a_primary(tmp_path: Path) -> None:
+    text = ("apiVersion: neuvector.com/v1\nkind: NvClusterSecurityRule\nmetadata:\n  name: fed.containers\nspec:\n"
+            "  target:\n    selector: {name: fed.containers, criteria: [{key: app, op: '=', value: x}]}\n")
+    objects, _ = load_objects([(_write(tmp_path, text), "in.yaml")])
+    primary = CheckSettings(federation_primary=True)
+    assert [(f.rule, f.level) for f in validate_objects(objects, primary)] == [("reserved-group", "error")]
+    objects, _ = load_objects([(_write(tmp_path, text.replace("fed.containers", "containers")), "in.yaml")])
+    assert [(f.rule, f.level) for f in validate_objects(objects)] == [("reserved-group", "warning")]  # S7: ignored

@@ -124,12 +124,13 @@ def _unknown_fields(obj: RenderedObject, error: Any, kind: str, ours: bool) -> l
 
 def _refine(obj: RenderedObject, problems: list[Finding], rules: Sequence[Any],
             settings: CheckSettings) -> list[Finding]:
-    """The schema's findings, each replaced by a rule's finding about the same place if there is one.
+    """The schema's findings, each replaced by a rule's finding about the same place if there is one,
+    plus the rules' findings about other places.
 
     A rule and the schema objecting to the same value (one path is a prefix of the other) is one
-    problem, told by the rule, which says more. The rules' other findings on a malformed object are
-    left out: they are often consequences of the malformed value (a bad namespace, then every
-    criterion naming it), and they come up once the schema's findings are fixed.
+    problem, told by the rule, which says more. The schema checks types; the values it lets through
+    (ports, applications, paths, priorities) are the rules', so their findings elsewhere in the object
+    are reported in the same run. Cross-object rules wait until the object has the right shape.
     """
     from nvpolicy.rules import run_rules
 
@@ -141,14 +142,17 @@ def _refine(obj: RenderedObject, problems: list[Finding], rules: Sequence[Any],
     except (TypeError, AttributeError, KeyError, ValueError):  # rules assume the schema's shape; best effort only
         return problems
     refined: list[Finding] = []
+    used: list[Finding] = []
     for problem in problems:
         if problem.rule != SCHEMA_RULE:
             refined.append(problem)
             continue
         where = problem.path
         matching = [f for f in specific if len(f.path) >= 2 and _related(where, f.path)]
+        used.extend(matching)
         refined.extend(f for f in matching or [problem] if f not in refined)
-    return refined
+    refined.extend(f for f in specific if f not in used and f not in refined)
+    return sorted(refined, key=lambda f: (f.location, f.rule))
 
 
 def _related(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:

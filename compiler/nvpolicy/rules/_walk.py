@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from nvpolicy.model import Path, RenderedObject
-from nvpolicy.nv.groups import GroupClass, classify, has_profiles
+from nvpolicy.nv.groups import NAME_PATTERN, GroupClass, classify, has_profiles, is_reserved_prefix
 from nvpolicy.nv.groups import has_policy_mode as has_policy_mode
 from nvpolicy.nv.kinds import RULE_KINDS as RULE_KINDS
 
@@ -87,8 +87,12 @@ class Selector:
 
     @property
     def custom(self) -> bool:
-        """A custom group: the criteria checks S9-S21 run on it (validateGroupConfigCriteria)."""
-        return self.group_class is GroupClass.CUSTOM
+        """A custom group whose name passed S1/S2: the criteria checks S9-S21 run on it (validateGroupConfigCriteria).
+
+        The controller stops at a bad or reserved name, so its criteria are never looked at.
+        """
+        return (self.group_class is GroupClass.CUSTOM and NAME_PATTERN.match(self.name) is not None
+                and not is_reserved_prefix(self.name))
 
     def criterion_path(self, index: int) -> Path:
         return (*self.path, "criteria", index)

@@ -59,7 +59,8 @@ def schema_findings(obj: RenderedObject, ours: bool = True) -> list[Finding]:
             by_place.setdefault(tuple(error.absolute_path), []).append(error)
     for path, errors in sorted(by_place.items(), key=lambda item: [str(part) for part in item[0]]):
         error = best_match(errors)
-        findings.append(Finding(obj.locate(path), "error", describe_schema_error(error, kind), SCHEMA_RULE, obj.id,
+        findings.append(Finding(obj.locate(path), "error", describe_schema_error(error, kind) + _check_id(path),
+                                SCHEMA_RULE, obj.id,
                                 path, _schema_hint(error, kind, path)))
     return findings
 
@@ -166,6 +167,31 @@ def _kind_finding(obj: RenderedObject, kind: Any) -> Finding:
     hint = f"did you mean {close[0]!r}?" if close else f"NeuVector kinds: {', '.join(known)}"
     what = "has no 'kind'" if kind is None else f"kind {kind!r} is not a NeuVector custom resource"
     return Finding(obj.locate(("kind",)), "error", what, SCHEMA_RULE, obj.id, ("kind",), hint)
+
+
+# The controller checks whose values the schema alone decides (CONTROLLER-CHECKS.md), by the key holding them.
+_SCHEMA_CHECKS = {
+    "grp_sess_cur": "S22", "grp_sess_rate": "S22", "grp_band_width": "S22", "mon_metric": "S22",
+    "policymode": "S24", "action": "S35", "op": "S12", "key": "S11",
+}
+
+
+def _check_id(path: tuple[Any, ...]) -> str:
+    """`` [S22]`` when a schema finding is one of the controller's checks, else ""."""
+    keys = [part for part in path if isinstance(part, str)]
+    if not keys:
+        return ""
+    last = keys[-1]
+    if keys[-2:] == ["process_profile", "mode"]:
+        return " [S26]"
+    if keys[-2:] == ["process_profile", "baseline"]:
+        return " [S27]"
+    if last == "action" and len(keys) >= 3 and keys[-3] in ("dlp", "waf"):
+        return " [S30]"
+    if last == "action" and "process" in keys:
+        return ""
+    found = _SCHEMA_CHECKS.get(last)
+    return f" [{found}]" if found else ""
 
 
 def describe_schema_error(error: Any, kind: str) -> str:

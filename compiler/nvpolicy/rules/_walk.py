@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from nvpolicy.model import Path, RenderedObject
 from nvpolicy.nv.groups import NAME_PATTERN, GroupClass, classify, has_profiles, is_reserved_prefix
+
+# Re-exported for the rules that read them here; their home is nvpolicy.nv.
+from nvpolicy.nv.groups import RESERVED_GROUPS as RESERVED_GROUPS
 from nvpolicy.nv.groups import has_policy_mode as has_policy_mode
 from nvpolicy.nv.kinds import RULE_KINDS as RULE_KINDS
+from nvpolicy.nv.processes import executable
 
 if TYPE_CHECKING:
     from nvpolicy.rules import RuleContext
-
-# Kept for the guardrails; the facts live in nvpolicy.nv.groups.
-from nvpolicy.nv.groups import LEARNED_PREFIX as LEARNED_PREFIX
-from nvpolicy.nv.groups import RESERVED_GROUPS as RESERVED_GROUPS
-from nvpolicy.nv.groups import SERVICE_IP_PREFIX as SERVICE_IP_PREFIX
 
 Criterion = tuple[int, Any, Any, Any]  # index in the criteria list, key, op, value (None when missing)
 
@@ -223,24 +222,20 @@ def _selectors(objects: Sequence[RenderedObject], rules_of: Callable[[RenderedOb
 
 
 def process_binary(rule: dict[str, Any]) -> str:
-    """The executable a process rule names: its name, else the last part of its path (as the controller does)."""
-    name = rule.get("name")
-    if isinstance(name, str) and name and name != "*":
-        return name
-    path = rule.get("path")
-    return path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
+    """The executable a process rule names: its name, else the last part of its cleaned path (nv.processes)."""
+    return executable(text(rule, "name"), text(rule, "path"))
 
 
 def allowed_binary(rule: dict[str, Any], binaries: set[str] | frozenset[str]) -> str | None:
     """Which of ``binaries`` an allow rule lets run: by its name, or by the executable its path names.
 
-    ``{name: entrypoint, path: /bin/bash}`` allows bash under another name; both count.
+    ``{name: entrypoint, path: /bin/bash}`` allows bash under another name; both count. Values are
+    trimmed, as the controller stores them (S44).
     """
-    if rule.get("action") != "allow":
+    if text(rule, "action").strip() != "allow":
         return None
-    path = rule.get("path")
-    executable = path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
-    return next((b for b in (process_binary(rule), executable) if b in binaries), None)
+    by_path = executable("", text(rule, "path"))
+    return next((b for b in (process_binary(rule), by_path) if b in binaries), None)
 
 
 def target_mode(obj: RenderedObject) -> str | None:

@@ -67,7 +67,7 @@ def _check(selector: Selector, service_ip: bool) -> Iterator[Hit]:
         path = selector.criterion_path(index)
         if key == "":
             yield Hit(selector.obj, (*path, "key"), "criterion key is empty"
-                      + says("S8", "Criteria key cannot be empty"))
+                      + says("S3" if service_ip else "S8", "Criteria key cannot be empty"))
             return
         text = None
         if op != "=":

@@ -189,3 +189,12 @@ def test_fed_containers_needs_exactly_container_star_on_a_primary(tmp_path: Path
     assert [(f.rule, f.level) for f in validate_objects(objects, primary)] == [("reserved-group", "error")]
     objects, _ = load_objects([(_write(tmp_path, text.replace("fed.containers", "containers")), "in.yaml")])
     assert [(f.rule, f.level) for f in validate_objects(objects)] == [("reserved-group", "warning")]  # S7: ignored
+
+
+def test_rest_path_drops_the_lines_the_import_drops(tmp_path: Path) -> None:
+    # NeuVector's own test input (crdsecurityrule_test.go): tab-only lines around `---`.
+    text = RULE + "\t\n---\n\t\n" + RULE.replace("name: web\n", "name: web2\n")
+    path = _write(tmp_path, text)
+    assert run_nvpolicy("validate", str(path)).returncode == 2  # nvpolicy's YAML reader refuses the tab (crd path)
+    result = run_nvpolicy("validate", str(path), "--for", "rest", "--format", "json")
+    assert result.returncode == 0 and json.loads(result.stdout)["findings"] == [], result.stdout + result.stderr

@@ -16,14 +16,14 @@ something else. Kustomize's ``kustomization.yaml`` (rendered output) is skipped.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
 from nvpolicy.model import CLUSTER_KINDS, KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
 from nvpolicy.model import Path as KeyPath
-from nvpolicy.source import iter_yaml_files, load_file
+from nvpolicy.source import iter_yaml_files, load_file, load_text, read_text
 
 CLUSTER_NAMESPACE_RULE = "cluster-namespace"
 CLUSTER_NAMESPACE_HELP = "A cluster-scoped kind carries no metadata.namespace; Kubernetes ignores it."
@@ -43,17 +43,23 @@ def input_files(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def load_objects(files: Iterable[tuple[Path, str]]) -> tuple[list[RenderedObject], list[Finding]]:
+def load_objects(files: Iterable[tuple[Path, str]],
+                 reader: Callable[[str], str] | None = None) -> tuple[list[RenderedObject], list[Finding]]:
     """Every NeuVector object of the files (path, display name), plus findings about export quirks.
 
-    Raises one error per unreadable file, all together, when any file cannot be read.
+    ``reader`` turns a file's text into what is parsed (the REST import drops lines first; see
+    nvpolicy.nv.rest_import), keeping line numbers. Raises one error per unreadable file, all
+    together, when any file cannot be read.
     """
     objects: list[RenderedObject] = []
     findings: list[Finding] = []
     errors: list[NvPolicyError] = []
     for path, display in files:
         try:
-            documents = load_file(path, display)
+            if reader is None:
+                documents = load_file(path, display)
+            else:
+                documents = load_text(reader(read_text(path, display)), display)
         except NvPolicyError as error:
             errors.append(error)
             continue

@@ -63,7 +63,11 @@ def validate(
     with annotate_input_errors(output_format):
         # Like git -C: relative paths are relative to the project directory.
         files = input_files([path if path.is_absolute() else project / path for path in paths])
-        objects, findings = load_objects((path, _display(path, project)) for path in files)
+        # On the REST path the text is read as the import reads it: blank, tab-only and comment lines dropped.
+        from nvpolicy.nv.rest_import import as_read
+
+        reader = as_read if settings.apply_path == "rest" else None
+        objects, findings = load_objects(((path, _display(path, project)) for path in files), reader)
         if settings.apply_path == "rest":
             findings += _rest_import(files, project)
     findings = findings + validate_objects(objects, settings)

@@ -51,11 +51,19 @@ def _parts(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def _dropped(line: str) -> bool:
+    trimmed = line.strip(" \t\n\v\f\r\x85\xa0")  # Go's strings.TrimSpace
+    return not trimmed or trimmed.startswith("#")
+
+
+def as_read(text: str) -> str:
+    """``text`` with the lines the import drops (empty, blank, tab-only, comments) blanked, line numbers kept."""
+    return "".join("\n" if _dropped(line) else line for line in text.splitlines(keepends=True))
+
+
 def _kept(part: str) -> str:
     """The lines the import keeps: Go's TrimSpace, then neither empty nor a comment."""
-    lines = [line for line in part.splitlines() if line.strip(" \t\n\v\f\r\x85\xa0") and
-             not line.strip(" \t\n\v\f\r\x85\xa0").startswith("#")]
-    return "".join(line + "\n" for line in lines)
+    return "".join(line + "\n" for line in part.splitlines() if not _dropped(line))
 
 
 def problems(text: str) -> list[ImportProblem]:

@@ -281,8 +281,8 @@ def is_render_output(directory: Path) -> bool:
     REST import lists (list). A directory with any other entry (a stray file, a link, a deeper
     folder, a hidden file) was not written by render, or was changed since, and is not replaced.
     """
-    top_files = {KUSTOMIZATION, *_LIST_FILES.values()}
-    object_prefixes = tuple(f"{kind.lower()}-" for kind in _LIST_FILES)
+    top_files = {KUSTOMIZATION, *(kind.list_file for kind in REGISTRY.values())}
+    object_prefixes = tuple(f"{kind.lower()}-" for kind in REGISTRY)
     try:
         entries = list(os.scandir(directory))
         if not entries:

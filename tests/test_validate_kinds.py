@@ -6,7 +6,6 @@ cites; the rule docstrings and tests/validate_corpus/ hold one PASS and one FAIL
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv import admission, response, sensors, vulnerability
-from nvpolicy.rules import RuleContext, federal_name
+from nvpolicy.rules import CheckSettings, RuleContext, federal_name
 from nvpolicy.source import load_text
 from nvpolicy.validate import validate_objects
 
@@ -248,7 +247,7 @@ def test_federal_names_pass_on_a_federation_primary() -> None:
     objects = _objects("kind: NvWafSecurityRule\nmetadata: {name: fed.sensor.sqli}\n"
                        "spec: {sensor: {name: fed.sensor.sqli}}\n")
     assert list(federal_name.check(objects, RuleContext())) != []
-    primary = RuleContext(environment=SimpleNamespace(federation_primary=True))
+    primary = RuleContext(settings=CheckSettings(federation_primary=True))
     assert list(federal_name.check(objects, primary)) == []
 
 

@@ -75,7 +75,7 @@ def test_process_paths(path: str, ok: bool) -> None:
 @pytest.mark.parametrize(("deny", "allow", "message"), [
     ("any", "tcp/5432", "shadowed"), ("tcp/5432", "5432", "shadowed"), ("tcp/any", "tcp/80, 8080", "shadowed"),
     ("tcp/80, udp/53", "udp/53", "shadowed"), ("tcp/any", "udp/53", None), ("tcp/80", "tcp/8080", None),
-    ("udp/any", "any", None),
+    ("udp/any", "any", None), ("tcp/1-1000", "tcp/80", "shadowed"), ("80,443", "443, tcp/80", "shadowed"),
 ])
 def test_shadowed_rule_reads_ports_as_neuvector_does(deny: str, allow: str, message: str | None) -> None:
     from nvpolicy.rules import guard_shadowed_rule

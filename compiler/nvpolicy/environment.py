@@ -290,7 +290,7 @@ def _describe(error: Any) -> str:
 
 def _hint(error: Any, path: KeyPath) -> str | None:
     if error.validator == "additionalProperties" and not path:
-        return "top-level keys: extends, description, namespace, policy_mode, production, peers, vars, lint"
+        return "top-level keys: extends, description, namespace, policy_mode, production, peers, vars, lint, neuvector"
     if path and path[0] == "namespace":
         return "a namespace is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters"
     if error.validator == "not":

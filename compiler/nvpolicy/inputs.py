@@ -6,6 +6,8 @@ Export quirks normalised silently (NeuVector itself reads them so):
 - ``null`` values (``egress: null``, ``policymode: null``) mean "not set" and are dropped;
 - ``metadata.namespace: ""`` on a cluster-scoped kind is dropped;
 - unquoted ``op: =`` is read as the string ``=`` (nvpolicy.source).
+- a top-level ``status`` (``kubectl get -o yaml``) is written by the server, not applied: dropped (X1);
+- a UTF-8 byte-order mark is skipped (nvpolicy.source), as files saved by some Windows editors carry one.
 Reported instead: a non-empty namespace on a cluster-scoped kind (``namespace: default`` in older
 exports) is a warning (``cluster-namespace``): Kubernetes ignores it, but it says the author meant
 something else. Kustomize's ``kustomization.yaml`` (rendered output) is skipped.
@@ -14,14 +16,14 @@ something else. Kustomize's ``kustomization.yaml`` (rendered output) is skipped.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
-from nvpolicy.model import CLUSTER_KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
+from nvpolicy.model import CLUSTER_KINDS, KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
 from nvpolicy.model import Path as KeyPath
-from nvpolicy.source import iter_yaml_files, load_file
+from nvpolicy.source import iter_yaml_files, load_file, load_text, read_text
 
 CLUSTER_NAMESPACE_RULE = "cluster-namespace"
 CLUSTER_NAMESPACE_HELP = "A cluster-scoped kind carries no metadata.namespace; Kubernetes ignores it."
@@ -41,17 +43,23 @@ def input_files(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def load_objects(files: Iterable[tuple[Path, str]]) -> tuple[list[RenderedObject], list[Finding]]:
+def load_objects(files: Iterable[tuple[Path, str]],
+                 reader: Callable[[str], str] | None = None) -> tuple[list[RenderedObject], list[Finding]]:
     """Every NeuVector object of the files (path, display name), plus findings about export quirks.
 
-    Raises one error per unreadable file, all together, when any file cannot be read.
+    ``reader`` turns a file's text into what is parsed (the REST import drops lines first; see
+    nvpolicy.nv.rest_import), keeping line numbers. Raises one error per unreadable file, all
+    together, when any file cannot be read.
     """
     objects: list[RenderedObject] = []
     findings: list[Finding] = []
     errors: list[NvPolicyError] = []
     for path, display in files:
         try:
-            documents = load_file(path, display)
+            if reader is None:
+                documents = load_file(path, display)
+            else:
+                documents = load_text(reader(read_text(path, display)), display)
         except NvPolicyError as error:
             errors.append(error)
             continue
@@ -85,6 +93,8 @@ def _sub_marks(marks: Marks, prefix: KeyPath) -> Marks:
 
 def _normalise(obj: RenderedObject) -> list[Finding]:
     _drop_nulls(obj.data)
+    if obj.data.get("kind") in KINDS:
+        obj.data.pop("status", None)
     metadata = obj.data.get("metadata")
     if obj.data.get("kind") not in CLUSTER_KINDS or not isinstance(metadata, dict) or "namespace" not in metadata:
         return []

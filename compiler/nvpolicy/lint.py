@@ -31,8 +31,9 @@ class LintResult:
 
 def lint_environment(
     project: Path, env_name: str, overrides: Iterable[str] = (), *, today: datetime.date | None = None,
+    apply_path: str = "crd",
 ) -> LintResult:
-    from nvpolicy.pipeline import render_environment
+    from nvpolicy.pipeline import check_settings, render_environment
     from nvpolicy.rules import GUARDRAILS, load_rules, run_rules
     from nvpolicy.validate import validate_objects
 
@@ -43,7 +44,7 @@ def lint_environment(
     levels, options = _configuration(environment, guardrails)
     options[LEAK_RULE] = {**options.get(LEAK_RULE, {}),
                           "foreign": foreign_values(project, environment)}
-    findings = validate_objects(rendered.objects)
+    findings = validate_objects(rendered.objects, check_settings(environment, apply_path))
     findings += run_rules(rendered.objects, guardrails, levels=levels, options=options, environment=environment)
     kept = apply_waivers(findings, environment, today or datetime.datetime.now(datetime.timezone.utc).date())
     return LintResult(environment, tuple(kept), guardrails, levels)

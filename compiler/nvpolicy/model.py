@@ -8,21 +8,11 @@ from typing import Any
 
 Path = tuple[str | int, ...]
 
-# Kinds and their scope, as the published CRDs define them.
-NAMESPACED_KINDS = frozenset({"NvSecurityRule", "NvGroupDefinition"})
-CLUSTER_KINDS = frozenset(
-    {
-        "NvClusterSecurityRule",
-        "NvAdmissionControlSecurityRule",
-        "NvDlpSecurityRule",
-        "NvWafSecurityRule",
-        "NvComplianceProfile",
-        "NvVulnerabilityProfile",
-        "NvResponseRuleSecurityRule",
-    }
-)
-KINDS = NAMESPACED_KINDS | CLUSTER_KINDS
-API_VERSION = "neuvector.com/v1"
+# Kinds and their scope: one home, nvpolicy.nv.kinds; re-exported for the many modules that read them here.
+from nvpolicy.nv.kinds import API_VERSION as API_VERSION  # noqa: E402
+from nvpolicy.nv.kinds import CLUSTER_KINDS as CLUSTER_KINDS  # noqa: E402
+from nvpolicy.nv.kinds import KINDS as KINDS  # noqa: E402
+from nvpolicy.nv.kinds import NAMESPACED_KINDS as NAMESPACED_KINDS  # noqa: E402
 
 
 def format_path(path: Iterable[str | int]) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nvpolicy.emit import (
     KUSTOMIZATION,
@@ -23,8 +24,12 @@ from nvpolicy.emit import (
 from nvpolicy.environment import ENVIRONMENTS_DIR, Environment, load_environment
 from nvpolicy.errors import ErrorGroup, NvPolicyError, OutputError, SchemaError, SourceError
 from nvpolicy.model import Location, RenderedObject, SourceDocument
+from nvpolicy.nv.kinds import GROUP_DEFINITION, REGISTRY
 from nvpolicy.render import Renderer
 from nvpolicy.source import iter_yaml_files, load_file
+
+if TYPE_CHECKING:
+    from nvpolicy.rules import CheckSettings
 
 POLICIES_DIR = "policies"
 RENDERED_DIR = "rendered"
@@ -96,13 +101,16 @@ def render_environment(
     documents: Sequence[SourceDocument] | None = None,
     *,
     check: bool = True,
+    apply_path: str = "crd",
 ) -> Rendered:
     """Render and validate one environment; raises with every problem found, nothing written.
 
     ``check=False`` skips the validation, for callers (lint) that report findings themselves.
+    ``apply_path`` is how the output reaches NeuVector: ``crd`` (kubectl, GitOps) or ``rest``
+    (``render --format list``, ``push``): the checks follow that path's differences.
     """
     with _bulk():
-        return _render_environment(project, env_name, overrides, documents, check)
+        return _render_environment(project, env_name, overrides, documents, check, apply_path)
 
 
 def _render_environment(
@@ -111,6 +119,7 @@ def _render_environment(
     overrides: Iterable[str],
     documents: Sequence[SourceDocument] | None,
     check: bool,
+    apply_path: str = "crd",
 ) -> Rendered:
     environment = load_environment(project, env_name, overrides)
     if documents is None:
@@ -128,14 +137,26 @@ def _render_environment(
             objects.append(rendered)
     _raise_all(errors)
     if check:
-        check_objects(objects)
+        check_objects(objects, check_settings(environment, apply_path))
     return Rendered(environment, tuple(objects))
 
 
-def check_objects(objects: Sequence[RenderedObject]) -> None:
+def check_settings(environment: Environment, apply_path: str = "crd", *, ours: bool = True) -> CheckSettings:
+    """The checks' settings for an environment: its ``neuvector:`` key (controller namespace, federation role)."""
+    from nvpolicy.rules import CheckSettings
+
+    neuvector = environment.data.get("neuvector") or {}
+    namespace = str(neuvector.get("controller_namespace", CheckSettings.controller_namespace))
+    return CheckSettings(apply_path, ours, namespace, bool(neuvector.get("federation_primary", False)))
+
+
+def check_objects(objects: Sequence[RenderedObject], settings: CheckSettings | None = None) -> None:
+    """Raise with every error-level finding: render's source is ours, so a pruned field is an error too."""
+    from nvpolicy.rules import CheckSettings
     from nvpolicy.validate import validate_objects
 
-    findings = [finding for finding in validate_objects(objects) if finding.level == "error"]
+    findings = [finding for finding in validate_objects(objects, settings or CheckSettings(ours=True))
+                if finding.level == "error"]
     _raise_all(
         [
             SchemaError(f"{finding.message} [{finding.object_id}]", location=finding.location, path=finding.path,
@@ -171,32 +192,30 @@ def _layout(objects: Sequence[RenderedObject], output_format: str) -> list[Outpu
     return [*files.values(), kustomization(list(files))]
 
 
-# The REST endpoint each list is imported through (`POST /v1/file/<endpoint>/config`).
-_LIST_FILES = {
-    "NvGroupDefinition": "group-policy.yaml",
-    "NvSecurityRule": "group-policy.yaml",
-    "NvClusterSecurityRule": "group-policy.yaml",
-    "NvAdmissionControlSecurityRule": "admission.yaml",
-    "NvDlpSecurityRule": "dlp.yaml",
-    "NvWafSecurityRule": "waf.yaml",
-    "NvComplianceProfile": "compliance-profile.yaml",
-    "NvVulnerabilityProfile": "vulnerability-profile.yaml",
-    "NvResponseRuleSecurityRule": "response-rule.yaml",
-}
-
-
 def _list_layout(objects: Sequence[RenderedObject]) -> list[OutputFile]:
     by_file: dict[str, list[RenderedObject]] = {}
     for obj in sorted(objects, key=lambda o: o.id):
-        by_file.setdefault(_LIST_FILES[obj.id.kind], []).append(obj)
+        by_file.setdefault(REGISTRY[obj.id.kind].list_file, []).append(obj)
     files = []
     for name, members in sorted(by_file.items()):
         # NeuVector's import reads group definitions first, as a List of their own.
-        definitions = [o.data for o in members if o.id.kind == "NvGroupDefinition"]
-        rules = [o.data for o in members if o.id.kind != "NvGroupDefinition"]
+        definitions = [o.data for o in members if o.id.kind == GROUP_DEFINITION]
+        rules = [o.data for o in members if o.id.kind != GROUP_DEFINITION]
         documents = [as_list(part) for part in (definitions, rules) if part]
         files.append(OutputFile(name, dump_all(documents)))
+        if name == REGISTRY["NvSecurityRule"].list_file:
+            _check_rest_import(files[-1])
     return files
+
+
+def _check_rest_import(file: OutputFile) -> None:
+    """X3: the group-policy file must read, as the REST import reads text, into what we wrote."""
+    from nvpolicy.nv.rest_import import problems
+
+    found = problems(file.text)
+    if found:
+        raise OutputError(f"{file.path} would not import: {found[0].message} (X3)",
+                          hint="a bug in nvpolicy's list layout; please report it")
 
 
 def as_list(items: Sequence[object]) -> dict[str, object]:
@@ -265,8 +284,8 @@ def is_render_output(directory: Path) -> bool:
     REST import lists (list). A directory with any other entry (a stray file, a link, a deeper
     folder, a hidden file) was not written by render, or was changed since, and is not replaced.
     """
-    top_files = {KUSTOMIZATION, *_LIST_FILES.values()}
-    object_prefixes = tuple(f"{kind.lower()}-" for kind in _LIST_FILES)
+    top_files = {KUSTOMIZATION, *(kind.list_file for kind in REGISTRY.values())}
+    object_prefixes = tuple(f"{kind.lower()}-" for kind in REGISTRY)
     try:
         entries = list(os.scandir(directory))
         if not entries:

@@ -20,6 +20,7 @@ from nvpolicy.environment import Environment, PeerBinding
 from nvpolicy.errors import RenderError
 from nvpolicy.model import Path as KeyPath
 from nvpolicy.model import RenderedObject, SourceDocument
+from nvpolicy.nv.groups import learned_name
 
 # A top-level key of a source document that decides, per environment, whether it renders.
 WHEN_KEY = "when"
@@ -528,7 +529,7 @@ def build_context(environment: Environment) -> dict[str, Any]:
 def service_selector(service: str, namespace: str) -> dict[str, Any]:
     """The selector of NeuVector's learned group for a Kubernetes service."""
     return {
-        "name": f"nv.{service}.{namespace}",
+        "name": learned_name(service, namespace),
         "criteria": [
             {"key": "service", "op": "=", "value": f"{service}.{namespace}"},
             {"key": "domain", "op": "=", "value": namespace},

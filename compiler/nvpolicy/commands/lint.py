@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.commands._checks import ApplyPath
 from nvpolicy.report import format_option_help, report_formats
 
 ORDER = 30
@@ -22,6 +23,8 @@ Examples:
   nvpolicy lint --env qa --format sarif -o reports/qa.sarif
 
   nvpolicy lint --all --format codequality -o gl-code-quality-report.json
+
+  nvpolicy lint --env prod --for rest
 
 Exit codes: 0 nothing at error level, 1 findings at error level, 2 input errors.
 Configure the guardrails in environments/<env>.yaml under production: and lint:.
@@ -47,9 +50,11 @@ def lint(
                                                autocompletion=report_formats)] = "text",
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Write the report to FILE (only when linting "
                                              "ran: nothing is written on exit 2).", metavar="FILE")] = None,
+    for_path: ApplyPath = "crd",
 ) -> None:
     """Check what each environment renders to: NeuVector's import checks and its guardrails."""
     from nvpolicy.cli import project_dir
+    from nvpolicy.commands._checks import apply_path
     from nvpolicy.environment import environment_names
     from nvpolicy.errors import ErrorGroup, NvPolicyError
     from nvpolicy.lint import lint_environment
@@ -69,7 +74,7 @@ def lint(
     with annotate_input_errors(output_format):
         for name in names:
             try:
-                result = lint_environment(project, name, overrides)
+                result = lint_environment(project, name, overrides, apply_path=apply_path(for_path))
             except NvPolicyError as error:  # every environment's input errors in one run
                 errors.append(error)
                 continue

@@ -45,7 +45,8 @@ def push(
     from nvpolicy.errors import NvPolicyError
     from nvpolicy.pipeline import layout, render_environment
 
-    rendered = render_environment(project_dir(ctx), env, overrides)
+    # push imports through REST: the checks follow that path (no rule-name checks, no priority, …).
+    rendered = render_environment(project_dir(ctx), env, overrides, apply_path="rest")
     files = {f.path: f.text for f in layout(rendered.objects, "list")}
     text = files.get("group-policy.yaml")
     if text is None:

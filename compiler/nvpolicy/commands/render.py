@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.commands._checks import ApplyPath
+
 ORDER = 10
 EXAMPLES = """\
 Examples:
@@ -16,6 +18,8 @@ Examples:
   nvpolicy render --env dev --set namespace=feature-6293
 
   nvpolicy render --all --format list --out /tmp/nv
+
+  nvpolicy render --env prod --for rest
 """
 
 
@@ -37,9 +41,11 @@ def render(
         str, typer.Option("--format", help="crds: one file per object + kustomization.yaml; list: kind: List "
                           "files for NeuVector's REST import.")
     ] = "crds",
+    for_path: ApplyPath = "crd",
 ) -> None:
     """Render ENV into rendered/<env>/: validated, deterministic, replaced atomically."""
     from nvpolicy.cli import project_dir
+    from nvpolicy.commands._checks import apply_path
     from nvpolicy.environment import check_environment_name, environment_names
     from nvpolicy.errors import NvPolicyError
     from nvpolicy.pipeline import (
@@ -67,11 +73,13 @@ def render(
     # Every output target is checked before anything is rendered or written: all or nothing.
     for target in targets.values():
         check_output_target(project, target)
+    # `--format list` is REST import input: it is judged as such, whatever --for says.
+    path = "rest" if output_format == "list" else apply_path(for_path)
     documents = load_policies(project)
     # Render and check every environment before writing any, so a failure leaves all outputs as they were.
     results = []
     for name in names:
-        rendered = render_environment(project, name, overrides, documents)
+        rendered = render_environment(project, name, overrides, documents, apply_path=path)
         results.append((rendered, layout(rendered.objects, output_format), targets[name]))
     write_outputs([(target, files) for _, files, target in results])
     for rendered, files, target in results:

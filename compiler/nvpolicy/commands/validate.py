@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nvpolicy.commands._checks import ApplyPath
 from nvpolicy.report import format_option_help, report_formats
+
+if TYPE_CHECKING:
+    from nvpolicy.model import Finding
 
 ORDER = 20
 EXAMPLES = """\
@@ -19,6 +23,10 @@ Examples:
 
   nvpolicy validate manifests/ --format github
 
+  nvpolicy validate group-policy.yaml --for rest --controller-namespace cattle-neuvector-system
+
+Levels: error (NeuVector refuses, deletes or does not apply it), warning (it renames, ignores or prunes
+something), info (a note: it depends on the cluster's state). Messages end in the check id, e.g. [S36].
 Exit codes: 0 nothing at error level, 1 findings at error level, 2 a file cannot be read.
 """
 
@@ -33,22 +41,52 @@ def validate(
                                                 show_default=False)],
     output_format: Annotated[str, typer.Option("--format", help=format_option_help(),
                                                autocompletion=report_formats)] = "text",
+    for_path: ApplyPath = "crd",
+    controller_namespace: Annotated[str, typer.Option(
+        "--controller-namespace", help="Namespace of the NeuVector controller, where NvGroupDefinitions live "
+                                       "(Rancher: cattle-neuvector-system).")] = "neuvector",
+    federation_primary: Annotated[bool, typer.Option(
+        "--federation-primary", help="The target cluster is a federation primary: fed.* rules are accepted.")] = False,
 ) -> None:
     """Check NeuVector CRs and exports against the CRD schemas and the controller's import checks."""
     from nvpolicy.cli import project_dir
+    from nvpolicy.commands._checks import apply_path
     from nvpolicy.inputs import input_files, load_objects
     from nvpolicy.report import annotate_input_errors, exit_code, import_check_infos, reporter
+    from nvpolicy.rules import CheckSettings
     from nvpolicy.validate import validate_objects
 
     project = project_dir(ctx)
     chosen = reporter(output_format)
+    # Anyone's files: a field the API server prunes is a warning here (ours=False), an error in render.
+    settings = CheckSettings(apply_path(for_path), False, controller_namespace, federation_primary)
     with annotate_input_errors(output_format):
         # Like git -C: relative paths are relative to the project directory.
         files = input_files([path if path.is_absolute() else project / path for path in paths])
-        objects, findings = load_objects((path, _display(path, project)) for path in files)
-    findings = findings + validate_objects(objects)
+        # On the REST path the text is read as the import reads it: blank, tab-only and comment lines dropped.
+        from nvpolicy.nv.rest_import import as_read
+
+        reader = as_read if settings.apply_path == "rest" else None
+        objects, findings = load_objects(((path, _display(path, project)) for path in files), reader)
+        if settings.apply_path == "rest":
+            findings += _rest_import(files, project)
+    findings = findings + validate_objects(objects, settings)
     typer.echo(chosen.report(findings, import_check_infos()), nl=False)
     raise typer.Exit(exit_code(findings))
+
+
+def _rest_import(files: list[Path], project: Path) -> list[Finding]:
+    """X3 on the group-policy files: the ones holding NvSecurityRule, NvClusterSecurityRule or NvGroupDefinition."""
+    from nvpolicy.source import read_text
+    from nvpolicy.validate import rest_import_findings
+
+    findings: list[Finding] = []
+    for path in files:
+        display = _display(path, project)
+        text = read_text(path, display)
+        if any(kind in text for kind in ("NvSecurityRule", "NvClusterSecurityRule", "NvGroupDefinition")):
+            findings += rest_import_findings(text, display)
+    return findings
 
 
 def _display(path: Path, project: Path) -> str:

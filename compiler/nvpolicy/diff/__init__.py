@@ -79,7 +79,7 @@ def summarize(old_objects: Iterable[ObjectLike], new_objects: Iterable[ObjectLik
     return diff_objects(old_objects, new_objects).summary
 
 
-_RESERVED = frozenset({"external", "nodes", "containers"})
+from nvpolicy.nv.groups import RESERVED_GROUPS as _RESERVED  # noqa: E402
 
 
 def _groups(objects: Mapping[ObjectId, Mapping[str, Any]]) -> dict[str, ManagedGroup]:

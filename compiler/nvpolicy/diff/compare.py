@@ -9,8 +9,8 @@ from nvpolicy.diff import exposure as ex
 from nvpolicy.diff.match import match_by_key, match_network, moved
 from nvpolicy.diff.model import Change, dig, mappings
 from nvpolicy.model import format_path
+from nvpolicy.nv.kinds import RULE_KINDS
 
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 DIRECTIONS = ("ingress", "egress")
 # Parts of a security rule compared rule by rule; deepdiff sees everything else.
 RULE_LISTS = ("ingress", "egress", "process", "file")

@@ -24,6 +24,7 @@ from nvpolicy.diff.sets import (
     ports_cover,
     ports_overlap,
 )
+from nvpolicy.nv import groups
 
 WIDENS, NARROWS, NEUTRAL = "widens", "narrows", "neutral"
 
@@ -31,9 +32,9 @@ WIDENS, NARROWS, NEUTRAL = "widens", "narrows", "neutral"
 POLICY_MODES = {"Protect": 3, "Monitor": 2, "Discover": 1}
 BASELINES = {"zero-drift": 2, "default": 2, "shield": 2, "basic": 1}
 # Reserved groups that stand for every workload: they overlap any in-cluster peer.
-EVERY_WORKLOAD = frozenset({"containers", "fed.containers"})
-EXTERNAL = frozenset({"external", "fed.external"})
-NODES = frozenset({"nodes", "fed.nodes"})
+EVERY_WORKLOAD = frozenset({groups.CONTAINERS, groups.FED_CONTAINERS})
+EXTERNAL = frozenset({groups.EXTERNAL, groups.FED_EXTERNAL})
+NODES = frozenset({groups.NODES, groups.FED_NODES})
 
 
 def combine(exposures: Sequence[str]) -> str:

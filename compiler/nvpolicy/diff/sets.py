@@ -7,87 +7,37 @@ value nvpolicy cannot interpret (it is then only ever equal to itself).
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-MAX_PORT = 65535
-_PORT_TOKEN = re.compile(r"^(?:(tcp|udp)/)?(any|\d+)(?:-(\d+))?$")
+from nvpolicy.nv.ports import EVERYTHING, Ports, PortsError, parse
 
-
-@dataclass(frozen=True)
-class PortSet:
-    """Parsed ``ports``: ``all_protocols`` for ``any``, else icmp plus tcp/udp intervals."""
-
-    all_protocols: bool = False
-    icmp: bool = False
-    ranges: frozenset[tuple[str, int, int]] = frozenset()
-
-    def intervals(self, proto: str) -> list[tuple[int, int]]:
-        return sorted((lo, hi) for p, lo, hi in self.ranges if p == proto)
+# Ports are read as NeuVector's normalizePorts reads them: one parser for lint, diff and learn (nvpolicy.nv.ports).
+PortSet = Ports
 
 
 def parse_ports(text: Any) -> PortSet | None:
-    """NeuVector's ports syntax: empty/``any``, ``icmp``, ``tcp/any``, ``80``, ``tcp/8000-8080``, comma lists."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        return PortSet(all_protocols=True)
-    if not isinstance(text, (str, int)):
+    """NeuVector's ports syntax (S36), or None for a value NeuVector would refuse."""
+    if text is None:
+        return EVERYTHING
+    if not isinstance(text, (str, int)) or isinstance(text, bool):
         return None
-    ranges: set[tuple[str, int, int]] = set()
-    icmp = False
-    for token in re.split(r"[,\s]+", str(text).strip().lower()):
-        if not token:
-            continue
-        if token == "any":
-            return PortSet(all_protocols=True)
-        if token == "icmp":
-            icmp = True
-            continue
-        match = _PORT_TOKEN.match(token)
-        if not match:
-            return None
-        proto = match.group(1) or "tcp"
-        if match.group(2) == "any":
-            if match.group(3):
-                return None
-            ranges.add((proto, 0, MAX_PORT))
-            continue
-        low = int(match.group(2))
-        high = int(match.group(3) or low)
-        if low > high or high > MAX_PORT:
-            return None
-        ranges.add((proto, low, high))
-    return PortSet(icmp=icmp, ranges=frozenset(ranges))
-
-
-def _merged(intervals: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(intervals):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
+    try:
+        return parse(str(text))
+    except PortsError:
+        return None
 
 
 def ports_cover(a: PortSet | None, b: PortSet | None) -> bool:
     if a is None or b is None:
         return a == b
-    if a.all_protocols:
-        return True
-    if b.all_protocols or (b.icmp and not a.icmp):
-        return False
-    return all(any(lo <= low and high <= hi for lo, hi in _merged(a.intervals(proto)))
-               for proto, low, high in b.ranges)
+    return a.covers(b)
 
 
 def ports_overlap(a: PortSet | None, b: PortSet | None) -> bool:
     if a is None or b is None:
         return True  # unknown: assume the worst for ordering questions
-    if a.all_protocols or b.all_protocols or (a.icmp and b.icmp):
-        return True
-    return any(pa == pb and la <= hb and lb <= ha for pa, la, ha in a.ranges for pb, lb, hb in b.ranges)
+    return a.overlaps(b)
 
 
 # Applications: an empty list or ``any`` means every application (None here).

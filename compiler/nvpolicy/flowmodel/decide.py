@@ -311,7 +311,7 @@ def _port_matches(rule: Rule, flow: Flow, icmp_policy: bool) -> bool | None:
     if ports is None:
         return None
     protocol = flow.protocol.lower()
-    if ports.all_protocols:
+    if ports.is_any:
         return protocol in ("tcp", "udp") or (protocol == "icmp" and icmp_policy)
     if protocol == "icmp":
         return ports.icmp

@@ -250,7 +250,7 @@ def _adjust(ordered: list[Rule]) -> tuple[list[Rule], Rule | None, list[Rule]]:
             dropped.append(rule)
             continue
         if (shortcut is None and rule.source.name in CONTAINERS and rule.destination.name in CONTAINERS
-                and rule.apps is None and (rule.ports is None or rule.ports.all_protocols)):
+                and rule.apps is None and (rule.ports is None or rule.ports.is_any)):
             shortcut = rule
         if rule.action == "deny" and (rule.source.name in HOST_GROUPS or rule.destination.name in HOST_GROUPS):
             sunk.append(rule)

@@ -14,11 +14,10 @@ from typing import Any
 
 from nvpolicy.errors import SourceError
 from nvpolicy.model import API_VERSION, KINDS, Location, SourceDocument
+from nvpolicy.nv.kinds import RULE_KINDS
 from nvpolicy.source import load_text
 
 KeyPath = tuple[str | int, ...]
-
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from nvpolicy.learn.literal import is_template, literal, literal_document
 from nvpolicy.learn.naming import is_positional, rule_name, short_name
 from nvpolicy.learn.ports import ObservedPorts, format_ports, is_unlocked, lock_ports, peer_port_expression
 from nvpolicy.learn.report import ImportReport
-from nvpolicy.rules.group_name import PATTERN as GROUP_NAME
+from nvpolicy.nv.groups import NAME_PATTERN as GROUP_NAME
 
 NAMESPACE = "{{ namespace }}"
 POLICY_MODE = "{{ policy_mode }}"

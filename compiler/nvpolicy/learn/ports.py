@@ -6,45 +6,14 @@ of the application is the default lock; ports actually observed (``--events``) w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nvpolicy.errors import SourceError
 from nvpolicy.model import Location
+from nvpolicy.nv.applications import WELL_KNOWN_PORTS
 
-# The port each DPI application listens on by default (NeuVector's application names).
-WELL_KNOWN_PORTS: Mapping[str, tuple[str, int]] = {
-    "ActiveMQ": ("tcp", 61616),
-    "Cassandra": ("tcp", 9042),
-    "Consul": ("tcp", 8500),
-    "CouchDB": ("tcp", 5984),
-    "Couchbase": ("tcp", 8091),
-    "DHCP": ("udp", 67),
-    "DNS": ("udp", 53),
-    "ElasticSearch": ("tcp", 9200),
-    "HTTP": ("tcp", 80),
-    "Kafka": ("tcp", 9092),
-    "MSSQL": ("tcp", 1433),
-    "Memcached": ("tcp", 11211),
-    "MongoDB": ("tcp", 27017),
-    "MySQL": ("tcp", 3306),
-    "NTP": ("udp", 123),
-    "Oracle": ("tcp", 1521),
-    "PostgreSQL": ("tcp", 5432),
-    "RTSP": ("tcp", 554),
-    "RabbitMQ": ("tcp", 5672),
-    "Radius": ("udp", 1812),
-    "Redis": ("tcp", 6379),
-    "SIP": ("udp", 5060),
-    "SSH": ("tcp", 22),
-    "SSL": ("tcp", 443),
-    "Syslog": ("udp", 514),
-    "TFTP": ("udp", 69),
-    "VoltDB": ("tcp", 21212),
-    "ZooKeeper": ("tcp", 2181),
-    "etcd": ("tcp", 2379),
-}
 _BY_UPPER = {name.upper(): value for name, value in WELL_KNOWN_PORTS.items()}
 UNLOCKED = ("", "any", "tcp/any", "udp/any", "TCP/any", "UDP/any")
 _PROTOCOLS = {6: "tcp", 17: "udp"}

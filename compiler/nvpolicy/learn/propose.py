@@ -27,17 +27,14 @@ from nvpolicy.learn.events import (
 )
 from nvpolicy.learn.literal import literal_tree, namespace_problem, service_call, service_problem
 from nvpolicy.model import RenderedObject
+from nvpolicy.nv.ports import PortsError
+from nvpolicy.nv.ports import parse as parse_ports
+from nvpolicy.nv.tools import INTERPRETERS, PACKAGE_MANAGERS, SHELLS
+from nvpolicy.nv.tools import NETWORK_TOOLS as TOOLS
 
-# Names of shells and of tools an intruder uses to move data or open channels: never allowed silently.
-SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "csh", "tcsh", "fish", "busybox"})
-NETWORK_TOOLS = frozenset({
-    "curl", "wget", "nc", "ncat", "netcat", "socat", "telnet", "ssh", "scp", "sftp", "ftp", "tftp", "nmap",
-    "python", "python3", "perl", "ruby", "php", "lua", "openssl", "dig", "nslookup", "ping", "tcpdump",
-})
-# Installing software in a running container is drift, and the classic first step after a break-in.
-PACKAGE_MANAGERS = frozenset({
-    "apk", "apt", "apt-get", "dpkg", "yum", "dnf", "microdnf", "rpm", "zypper", "pip", "npm", "gem",
-})
+# Shells, tools an intruder uses to move data or open channels, and package managers: never allowed
+# silently (one list each: nvpolicy.nv.tools; interpreters count as tools here).
+NETWORK_TOOLS = TOOLS | INTERPRETERS
 # Incidents NeuVector itself classifies as suspicious rather than as a profile miss.
 SUSPICIOUS_INCIDENTS = ("Suspicious", "Tunnel", "Escalation", "Hidden", "Reverse")
 # Incidents that name a process but are about something a process rule does not decide (a file
@@ -454,21 +451,7 @@ def _address_covers(value: str, address: str) -> bool:
 
 def ports_cover(rule_ports: str, wanted: str) -> bool:
     """Whether a rule's ports string admits ``wanted`` (one ``proto/port``, ``icmp`` or ``any`` entry)."""
-    entries = [part for part in re.split(r"[,\s]+", rule_ports.strip()) if part] or ["any"]
-    want_proto, _, want_port = wanted.lower().partition("/")
-    if wanted == "icmp":
-        return any(e.lower() in ("any", "icmp") for e in entries)
-    for entry in (e.lower() for e in entries):
-        if entry == "any":
-            return True
-        proto, _, span = entry.partition("/") if "/" in entry else ("tcp", "", entry)
-        if proto != want_proto:
-            continue
-        if span == "any":
-            return True
-        if want_port in ("", "any"):
-            continue
-        low, _, high = span.partition("-")
-        if low.isdigit() and int(low) <= int(want_port) <= int(high or low):
-            return True
-    return False
+    try:
+        return parse_ports(rule_ports).covers(parse_ports(wanted))
+    except PortsError:
+        return False

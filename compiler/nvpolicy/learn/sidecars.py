@@ -15,19 +15,10 @@ from typing import Any
 from nvpolicy.errors import SourceError
 from nvpolicy.learn.literal import label_problem
 from nvpolicy.model import Location
+from nvpolicy.nv.tools import SIDECARS
 
-# Process name → the container it runs in, for the sidecars nvpolicy knows.
-KNOWN_SIDECARS: Mapping[str, str] = {
-    "envoy": "istio-proxy",
-    "pilot-agent": "istio-proxy",
-    "istio-proxy": "istio-proxy",
-    "linkerd2-proxy": "linkerd-proxy",
-    "linkerd-proxy": "linkerd-proxy",
-    "linkerd2-proxy-identity": "linkerd-proxy",
-    "consul-dataplane": "consul-dataplane",
-    "daprd": "daprd",
-    "cloud-sql-proxy": "cloud-sql-proxy",
-}
+# Process name → the container it runs in, for the sidecars nvpolicy knows (one list: nvpolicy.nv.tools).
+KNOWN_SIDECARS: Mapping[str, str] = SIDECARS
 POD_PROCESSES = frozenset({"pause"})
 # The prefix of the groups --split-sidecars creates; lint's sidecar rule and diff's mapping know it.
 SIDECAR_GROUP_PREFIX = "sidecar."

@@ -17,16 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-# NeuVector's DPI application names in their canonical spelling; matching is case-insensitive.
-APPLICATIONS = (
-    "HTTP", "SSL", "SSH", "DNS", "DHCP", "NTP", "TFTP", "Echo", "RTSP", "SIP", "MySQL", "Redis", "ZooKeeper",
-    "Cassandra", "MongoDB", "PostgreSQL", "Kafka", "Couchbase", "Wordpress", "ActiveMQ", "CouchDB", "ElasticSearch",
-    "Memcached", "RabbitMQ", "Radius", "VoltDB", "Consul", "Syslog", "etcd", "Spark", "Apache", "nginx", "Jetty",
-    "Oracle", "MSSQL", "GRPC",
-)
+from nvpolicy.nv.applications import NAMES as APPLICATIONS
+from nvpolicy.nv.groups import EXTERNAL, FED_EXTERNAL, learned_name
+
 _CANONICAL_APP = {name.lower(): name for name in APPLICATIONS}
 _PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp"}
-_EXTERNAL_NAMES = frozenset({"external", "fed.external"})
+_EXTERNAL_NAMES = frozenset({EXTERNAL, FED_EXTERNAL})
 _WRAPPERS = ("violations", "incidents", "threats", "conversations")
 
 
@@ -302,7 +298,7 @@ def is_external(endpoint: Endpoint) -> bool:
 def group_of(endpoint: Endpoint) -> str:
     """The NeuVector group an endpoint belongs to: ``nv.<svc>.<ns>``, ``external`` or the named group."""
     if endpoint.in_cluster:
-        return f"nv.{endpoint.service}.{endpoint.domain}"
+        return learned_name(endpoint.service, endpoint.domain)
     if is_external(endpoint):
         return "external"
     return endpoint.name

@@ -110,11 +110,22 @@ def import_check_infos() -> list[RuleInfo]:
     """Metadata of what ``validate`` runs: the schema, the export-quirk warning and every import check."""
     from nvpolicy.inputs import CLUSTER_NAMESPACE_HELP, CLUSTER_NAMESPACE_RULE
     from nvpolicy.rules import IMPORT_CHECKS, load_rules
-    from nvpolicy.validate import SCHEMA_RULE
+    from nvpolicy.validate import (
+        REST_IMPORT_HELP,
+        REST_IMPORT_RULE,
+        SCHEMA_RULE,
+        SIZE_HELP,
+        SIZE_RULE,
+        UNKNOWN_FIELD_HELP,
+        UNKNOWN_FIELD_RULE,
+    )
 
     infos = [
         RuleInfo(SCHEMA_RULE, "error", "Objects match nvpolicy's strict JSON Schemas of the NeuVector CRDs "
                  "(schemas/*.schema.json): known fields only, allowed values, types."),
         RuleInfo(CLUSTER_NAMESPACE_RULE, "warning", CLUSTER_NAMESPACE_HELP),
+        RuleInfo(UNKNOWN_FIELD_RULE, "warning", UNKNOWN_FIELD_HELP),
+        RuleInfo(SIZE_RULE, "error", SIZE_HELP),
+        RuleInfo(REST_IMPORT_RULE, "error", REST_IMPORT_HELP),
     ]
     return infos + [RuleInfo.of(module) for module in load_rules(IMPORT_CHECKS)]

@@ -25,19 +25,23 @@ from nvpolicy.rules._walk import Walk
 IMPORT_CHECKS: tuple[str, ...] = (
     "metadata_name",
     "group_name",
+    "federation",
     "reserved_group",
     "learned_group",
     "target_domain",
+    "custom_criteria",
     "criteria_op",
     "criteria_wildcard",
     "address_criteria",
     "address_dlp_waf",
+    "sensor_settings",
     "ports",
     "applications",
     "rule_names",
     "priority",
     "process_path",
     "process_deny_all",
+    "file_rules",
     "file_nodes",
     "nodes_baseline",
     "policy_mode",
@@ -87,6 +91,23 @@ class Hit:
     path: Path
     message: str
     hint: str | None = None
+    level: str | None = None  # what NeuVector does decides it: a rule may report errors and warnings
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """What the checks need to know about where the objects go, beyond the objects themselves.
+
+    ``apply_path``: ``crd`` (kubectl/GitOps: the webhook and the asynchronous parser) or ``rest``
+    (``POST /v1/file/group/config``: no rule-name checks, no priority, S9 on referrals, all or nothing).
+    ``ours``: the source is this project's (render, lint), so a field the API server would prune is an
+    error; in ``validate`` (anyone's files) it is a warning, as NeuVector never sees it.
+    """
+
+    apply_path: str = "crd"
+    ours: bool = False
+    controller_namespace: str = "neuvector"  # G1: the controller pod's namespace (Rancher: cattle-neuvector-system)
+    federation_primary: bool = False  # S4/S5: fed.* rules are refused except on a federation primary
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,7 @@ class RuleContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     environment: Any = None
     walk: Walk | None = None  # the run's walks over the objects, shared by its rules
+    settings: CheckSettings = field(default_factory=CheckSettings)
 
 
 class RuleModule(Protocol):
@@ -118,16 +140,23 @@ def run_rules(
     levels: Mapping[str, str] | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     environment: Any = None,
+    settings: CheckSettings | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
     walk = Walk(objects)
     for rule in rules:
-        level = (levels or {}).get(rule.ID, rule.LEVEL)
-        if level == "off":
+        configured = (levels or {}).get(rule.ID)
+        if configured == "off":
             continue
-        context = RuleContext((options or {}).get(rule.ID, {}), environment, walk)
+        context = RuleContext((options or {}).get(rule.ID, {}), environment, walk, settings or CheckSettings())
         for hit in rule.check(objects, context):
+            level = configured or hit.level or rule.LEVEL
             findings.append(
                 Finding(hit.obj.locate(hit.path), level, hit.message, rule.ID, hit.obj.id, hit.path, hit.hint)
             )
     return findings
+
+
+def says(check: str, text: str | None = None) -> str:
+    """The tail of a finding's message: the check id and, where it has one, NeuVector's own error text."""
+    return f" [{check}]" if text is None else f" [{check}; NeuVector: \"{text}\"]"

@@ -54,8 +54,7 @@ def neuvector_says(text: str) -> str:
 def on_federation_primary(context: RuleContext | None) -> bool:
     """Whether the target cluster is known to be a federation primary, where ``fed.*`` objects are accepted.
 
-    Until the environment says so (``federation_primary: true``), it is not: NeuVector refuses
-    federal objects on every other cluster.
+    Until the run says so (``--federation-primary``, or ``neuvector: {federation_primary: true}`` in
+    the environment file), it is not: NeuVector refuses federal objects on every other cluster.
     """
-    environment = context.environment if context is not None else None
-    return getattr(environment, "federation_primary", False) is True
+    return context is not None and context.settings.federation_primary

@@ -11,14 +11,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from nvpolicy.model import Path, RenderedObject
+from nvpolicy.nv.groups import NAME_PATTERN, GroupClass, classify, has_profiles, is_reserved_prefix
+
+# Re-exported for the rules that read them here; their home is nvpolicy.nv.
+from nvpolicy.nv.groups import RESERVED_GROUPS as RESERVED_GROUPS
+from nvpolicy.nv.groups import has_policy_mode as has_policy_mode
+from nvpolicy.nv.kinds import RULE_KINDS as RULE_KINDS
+from nvpolicy.nv.processes import executable
 
 if TYPE_CHECKING:
     from nvpolicy.rules import RuleContext
-
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
-LEARNED_PREFIX = "nv."
-SERVICE_IP_PREFIX = "nv.ip."
-RESERVED_GROUPS = frozenset({"external", "nodes", "containers"})
 
 Criterion = tuple[int, Any, Any, Any]  # index in the criteria list, key, op, value (None when missing)
 
@@ -51,7 +53,7 @@ class Selector:
     builds a criterion's path (:meth:`criterion_path`) only when it reports a finding there.
     """
 
-    __slots__ = ("_entries", "_fields", "_set", "data", "name", "obj", "path", "referral", "role")
+    __slots__ = ("_entries", "_fields", "_set", "data", "group_class", "name", "obj", "path", "referral", "role")
 
     def __init__(self, obj: RenderedObject, path: Path, data: dict[str, Any], role: str) -> None:
         self.obj = obj
@@ -61,6 +63,7 @@ class Selector:
         name = data.get("name")
         self.name: str = name if isinstance(name, str) else ""
         self.referral: bool = data.get("name_referral") is True
+        self.group_class = classify(self.name)
         self._entries: tuple[tuple[int, dict[str, Any]], ...] | None = None
         self._fields: tuple[Criterion, ...] | None = None
         self._set: frozenset[tuple[str, str, str]] | None = None
@@ -81,6 +84,15 @@ class Selector:
                                  if isinstance(c, dict)) if isinstance(value, list) else ()
         return self._fields
 
+    @property
+    def custom(self) -> bool:
+        """A custom group whose name passed S1/S2: the criteria checks S9-S21 run on it (validateGroupConfigCriteria).
+
+        The controller stops at a bad or reserved name, so its criteria are never looked at.
+        """
+        return (self.group_class is GroupClass.CUSTOM and NAME_PATTERN.match(self.name) is not None
+                and not is_reserved_prefix(self.name))
+
     def criterion_path(self, index: int) -> Path:
         return (*self.path, "criteria", index)
 
@@ -92,6 +104,20 @@ class Selector:
         if self._set is None:
             self._set = frozenset([(str(key), str(op), str(value)) for _, key, op, value in self.fields()])
         return self._set
+
+
+def section(selector: Selector) -> str:
+    """The controller's name for where a selector sits, as its messages write it: ``Group g(under <this> section)``."""
+    if selector.role == "peer" and len(selector.path) > 1:
+        return str(selector.path[1])  # ingress | egress
+    return "target" if selector.role == "target" else "definition"
+
+
+def group_label(selector: Selector) -> str:
+    """``g(under ingress section)`` or ``g(in definition)``, as the controller's group errors start."""
+    if selector.role == "definition":
+        return f"{selector.name}(in definition)"
+    return f"{selector.name}(under {section(selector)} section)"
 
 
 def target(obj: RenderedObject) -> Selector | None:
@@ -183,7 +209,9 @@ def process_rules_by_object(objects: Sequence[RenderedObject],
 
 
 def _process_rules(obj: RenderedObject) -> Iterator[tuple[Path, dict[str, Any]]]:
-    if obj.data.get("kind") in RULE_KINDS:
+    """The process rules NeuVector reads: none for targets without profiles (external, nv.ip.*)."""
+    found = target(obj)
+    if found is not None and has_profiles(found.name):
         yield from items(obj, "process")
 
 
@@ -210,33 +238,30 @@ def _selectors(objects: Sequence[RenderedObject], rules_of: Callable[[RenderedOb
                 yield Selector(obj, (*path, "selector"), peer, "peer")
 
 
-def has_policy_mode(group: str) -> bool:
-    """NeuVector's DoesGroupHavePolicyMode: nodes and learned nv.* groups, except nv.ip.*."""
-    return group == "nodes" or (group.startswith(LEARNED_PREFIX) and not group.startswith(SERVICE_IP_PREFIX))
-
-
 def process_binary(rule: dict[str, Any]) -> str:
-    """The executable a process rule names: its name, else the last part of its path (as the controller does)."""
-    name = rule.get("name")
-    if isinstance(name, str) and name and name != "*":
-        return name
-    path = rule.get("path")
-    return path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
+    """The executable a process rule names: its name, else the last part of its cleaned path (nv.processes)."""
+    return executable(text(rule, "name"), text(rule, "path"))
 
 
 def allowed_binary(rule: dict[str, Any], binaries: set[str] | frozenset[str]) -> str | None:
     """Which of ``binaries`` an allow rule lets run: by its name, or by the executable its path names.
 
-    ``{name: entrypoint, path: /bin/bash}`` allows bash under another name; both count.
+    ``{name: entrypoint, path: /bin/bash}`` allows bash under another name; both count. Values are
+    trimmed, as the controller stores them (S44).
     """
-    if rule.get("action") != "allow":
+    if text(rule, "action").strip() != "allow":
         return None
-    path = rule.get("path")
-    executable = path.rsplit("/", 1)[-1] if isinstance(path, str) else ""
-    return next((b for b in (process_binary(rule), executable) if b in binaries), None)
+    by_path = executable("", text(rule, "path"))
+    return next((b for b in (process_binary(rule), by_path) if b in binaries), None)
 
 
 def target_mode(obj: RenderedObject) -> str | None:
     value = spec(obj).get("target")
     mode = value.get("policymode") if isinstance(value, dict) else None
     return mode if isinstance(mode, str) and mode not in ("", "N/A") else None
+
+
+def text(entry: dict[str, Any], key: str) -> str:
+    """A string field of an entry, or "" when it is absent or not a string (the schema reports that)."""
+    value = entry.get(key)
+    return value if isinstance(value, str) else ""

@@ -1,7 +1,7 @@
-"""address-dlp-waf: a group with an ``address`` criterion cannot have a DLP or WAF policy.
+"""address-dlp-waf: a target with an ``address`` criterion carries no ``dlp`` or ``waf`` key at all (S31).
 
-The controller refuses "Group … with address criterion cannot have WAF policy" (NeuVector
-issue #102). An empty, disabled section (``{status: false, settings: []}``) is no policy.
+The controller tests whether the key is present, whatever it holds: even the export stub
+``{status: false, settings: []}`` is refused (NeuVector issue #102). Peers are not checked.
 
 PASS::
 
@@ -9,7 +9,6 @@ PASS::
     metadata: {name: ext-db}
     spec:
       target: {selector: {name: ext-db, criteria: [{key: address, op: "=", value: db.example.com}]}}
-      waf: {status: false, settings: []}
 
 FAIL::
 
@@ -17,7 +16,7 @@ FAIL::
     metadata: {name: ext-db}
     spec:
       target: {selector: {name: ext-db, criteria: [{key: address, op: "=", value: db.example.com}]}}
-      dlp: {status: true, settings: [{name: sensor.creditcard, action: deny}]}
+      waf: {status: false, settings: []}
 """
 
 from __future__ import annotations
@@ -25,22 +24,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.rules import Hit, RuleContext
+from nvpolicy.nv.criteria import ADDRESS
+from nvpolicy.rules import Hit, RuleContext, says
 from nvpolicy.rules._walk import spec, targets
 
 ID = "address-dlp-waf"
 LEVEL = "error"
-DESCRIPTION = "A target group with an address criterion has no DLP or WAF policy."
+DESCRIPTION = "A target group with an address criterion has no dlp or waf key, even an empty one (S31)."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in targets(objects, context):
         obj = selector.obj
-        if not any(key == "address" for _, key, _, _ in selector.fields()):
+        if not any(key == ADDRESS for _, key, _, _ in selector.fields()):
             continue
         for section in ("dlp", "waf"):
-            value = spec(obj).get(section)
-            if isinstance(value, dict) and (value.get("status") is True or value.get("settings")):
+            if spec(obj).get(section) is not None:
                 yield Hit(obj, ("spec", section),
-                          f"address group {selector.name!r} cannot have a {section.upper()} policy",
-                          f"remove spec.{section} (or set it to status: false with no settings)")
+                          f"address group {selector.name!r} cannot have a {section} key, even an empty one"
+                          + says("S31", f"Group {selector.name}(under target section) with address criterion "
+                                        "cannot have DLP/WAF policy"),
+                          f"remove spec.{section}")

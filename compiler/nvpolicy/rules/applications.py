@@ -1,25 +1,26 @@
-"""applications: a rule's applications are NeuVector DPI names (case-insensitive), each once.
+"""applications: a rule's applications are NeuVector DPI names (case-insensitive), each once (S37).
 
-The fixed list is the controller's AppNameMap plus ``any``; the controller upper-cases names
-before looking them up, and rejects unknown names and duplicates.
+The list is read in order and the first ``any`` (any case) ends the check: NeuVector never looks
+at the entries after it. Before that, each name must be in AppNameMap and must not repeat.
 
 PASS::
 
     kind: NvClusterSecurityRule
     metadata: {name: web}
     spec:
-      target: {selector: {name: web}}
+      target: {selector: {name: web, criteria: [{key: app, op: "=", value: web}]}}
       egress:
-        - {name: r1, action: allow, applications: [postgresql, SSL], selector: {name: db}}
+        - {name: r1, action: allow, applications: [postgresql, SSL], selector: {name: nv.db.shop}}
+        - {name: r2, action: allow, applications: [ANY, not-an-app], selector: {name: nv.db.shop}}
 
 FAIL::
 
     kind: NvClusterSecurityRule
     metadata: {name: web}
     spec:
-      target: {selector: {name: web}}
+      target: {selector: {name: web, criteria: [{key: app, op: "=", value: web}]}}
       egress:
-        - {name: r1, action: allow, applications: [PostgreSQL, postgresql], selector: {name: db}}
+        - {name: r1, action: allow, applications: [PostgreSQL, postgresql], selector: {name: nv.db.shop}}
 """
 
 from __future__ import annotations
@@ -28,20 +29,13 @@ import difflib
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.rules import Hit, RuleContext
+from nvpolicy.nv.applications import BY_UPPER, is_any
+from nvpolicy.rules import Hit, RuleContext, says
 from nvpolicy.rules._walk import network_rules_by_object
 
 ID = "applications"
 LEVEL = "error"
-DESCRIPTION = "Applications are NeuVector DPI names (case-insensitive) or any, each listed once."
-
-NAMES = (
-    "HTTP", "SSL", "SSH", "DNS", "DHCP", "NTP", "TFTP", "Echo", "RTSP", "SIP", "MySQL", "Redis", "ZooKeeper",
-    "Cassandra", "MongoDB", "PostgreSQL", "Kafka", "Couchbase", "Wordpress", "ActiveMQ", "CouchDB",
-    "ElasticSearch", "Memcached", "RabbitMQ", "Radius", "VoltDB", "Consul", "Syslog", "etcd", "Spark", "Apache",
-    "nginx", "Jetty", "Oracle", "MSSQL", "GRPC", "any",
-)
-_BY_UPPER = {name.upper(): name for name in NAMES}
+DESCRIPTION = "Applications are NeuVector DPI names (case-insensitive), each listed once, up to the first any (S37)."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
@@ -50,17 +44,23 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
             apps = rule.get("applications")
             if not isinstance(apps, list):
                 continue
+            where = f"for rule {rule.get('name')}(under {path[1]} section)"
             seen: dict[str, int] = {}
             for index, app in enumerate(apps):
-                upper = app.upper() if isinstance(app, str) else ""
-                if upper not in _BY_UPPER:
-                    close = difflib.get_close_matches(upper, list(_BY_UPPER), n=1, cutoff=0.6)
-                    hint = f"did you mean {_BY_UPPER[close[0]]!r}?" if close else \
+                text = app if isinstance(app, str) else str(app)
+                if is_any(text):
+                    break  # NeuVector stops here: later entries are never looked at
+                upper = text.upper()
+                if upper not in BY_UPPER:
+                    close = difflib.get_close_matches(upper, list(BY_UPPER), n=1, cutoff=0.6)
+                    hint = f"did you mean {BY_UPPER[close[0]]!r}?" if close else \
                         "application names are NeuVector's DPI names, e.g. HTTP, SSL, PostgreSQL, Redis, DNS, any"
-                    yield Hit(obj, (*path, "applications", index), f"unknown application name {app!r}", hint)
+                    yield Hit(obj, (*path, "applications", index), f"unknown application name {app!r}"
+                              + says("S37", f"Unknonwn application name: {app} {where}"), hint)
                 elif upper in seen:
                     yield Hit(obj, (*path, "applications", index),
-                              f"application {app!r} is listed twice (also at position {seen[upper]})",
+                              f"application {app!r} is listed twice (also at position {seen[upper]})"
+                              + says("S37", f"duplicated application name: {app} {where}"),
                               "names are compared case-insensitively; remove one")
                 else:
                     seen[upper] = index

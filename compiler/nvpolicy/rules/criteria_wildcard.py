@@ -1,8 +1,7 @@
-"""criteria-wildcard: ``=`` and ``!=`` values are literal text with the wildcards ``*`` and ``?`` only.
+"""criteria-wildcard: a ``=``/``!=`` value with ``*`` or ``?`` may not contain ``^`` or ``$`` (S15).
 
-NeuVector turns ``*``/``?`` into a regex (EqualMatch); regex syntax such as ``^``, ``$``,
-brackets, ``+`` or ``|`` is then matched literally or breaks the pattern. Use op ``regex`` instead.
-Address criteria are checked by address-criteria.
+NeuVector turns ``*``/``?`` into a simple regex; anchors then make no sense and are refused.
+Everything else (``+``, ``|``, ``(``) is a literal character, as in the image tag ``1.0+build.5``.
 
 PASS::
 
@@ -10,7 +9,7 @@ PASS::
     metadata: {name: web}
     spec:
       target:
-        selector: {name: web, criteria: [{key: image, op: "=", value: "registry/web*"}]}
+        selector: {name: web, criteria: [{key: image, op: "=", value: "registry/web:1.0+build*"}]}
 
 FAIL::
 
@@ -26,26 +25,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.rules import Hit, RuleContext
+from nvpolicy.nv.criteria import kov, wildcard_problem
+from nvpolicy.rules import Hit, RuleContext, says
 from nvpolicy.rules._walk import selectors
 
 ID = "criteria-wildcard"
 LEVEL = "error"
-DESCRIPTION = "Values of = and != criteria use only the wildcards * and ?, no regex syntax."
-
-REGEX_CHARACTERS = frozenset("^$[](){}+|\\")
+DESCRIPTION = "A value of an = or != criterion that has * or ? has no ^ or $ (S15)."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in selectors(objects, context):
+        if not selector.custom:
+            continue
         for index, key, op, value in selector.fields():
-            if op not in ("=", "!=") or key == "address":
-                continue
-            if not isinstance(value, str) or REGEX_CHARACTERS.isdisjoint(value):
-                continue  # the common case: no set built, nothing sorted
-            found = sorted(set(value) & REGEX_CHARACTERS)
-            if found:
+            if isinstance(op, str) and isinstance(value, str) and wildcard_problem(op, value):
                 yield Hit(selector.obj, (*selector.criterion_path(index), "value"),
-                          f"value {value!r} of a '{op}' criterion contains regex syntax "
-                          f"({' '.join(found)})",
-                          "= and != take the wildcards * and ? only; use op: regex for a regular expression")
+                          f"value {value!r} of a '{op}' criterion mixes the wildcards * ? with the anchors ^ $"
+                          + says("S15", f"Invalid simple regex value in criteria {kov(key, op, value)}"),
+                          "= and != match the whole value already; use op: regex for a regular expression")

@@ -2,7 +2,8 @@
 
 A DLP/WAF sensor or response rule named ``fed.*``, and the admission rules named ``fed``, are
 federal: every cluster but the federation primary deletes them ("security rule <name> can only be
-imported on primary cluster"). An environment with ``federation_primary: true`` allows them.
+imported on primary cluster"). ``--federation-primary`` (or ``neuvector: {federation_primary: true}``
+in the environment file) allows them.
 
 PASS::
 
@@ -46,5 +47,5 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
             yield Hit(obj, ("metadata", "name"),
                       f"{found!r} is federal: only a federation primary accepts it, every other cluster deletes it "
                       f"({neuvector_says(f'security rule {found} can only be imported on primary cluster')})",
-                      "apply it on the federation primary (set federation_primary: true in its environment), "
-                      "or drop the 'fed' name")
+                      "apply it on the federation primary (--federation-primary, or neuvector: "
+                      "{federation_primary: true} in its environment file), or drop the 'fed' name")

@@ -27,11 +27,11 @@ FAIL::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from nvpolicy.model import RenderedObject
+from nvpolicy.nv.ports import Ports, parse_or_any
 from nvpolicy.rules import Hit, RuleContext
 from nvpolicy.rules._walk import items
 
@@ -40,24 +40,9 @@ LEVEL = "warning"
 DESCRIPTION = "An allow rule shadowed by an earlier deny for the same peer and ports, or a duplicate rule."
 
 
-def _ports(rule: dict[str, Any]) -> frozenset[str]:
-    ports = rule.get("ports")
-    entries = frozenset(_entry(e) for e in re.split(r"[,\s]+", ports) if e) if isinstance(ports, str) else frozenset()
-    return entries if entries and "any" not in entries else frozenset({"any"})
-
-
-def _entry(text: str) -> str:
-    """One ports entry as NeuVector reads it: a bare port or range is TCP (``80`` is ``tcp/80``)."""
-    text = text.lower()
-    return f"tcp/{text}" if text[:1].isdigit() else text
-
-
-def _ports_cover(earlier: frozenset[str], later: frozenset[str]) -> bool:
-    """Every port of ``later`` is in ``earlier``: the same entry, ``any``, or its protocol's ``tcp/any``/``udp/any``."""
-    if earlier == {"any"}:
-        return True
-    return later != {"any"} and all(
-        entry in earlier or f"{entry.split('/', 1)[0]}/any" in earlier for entry in later)
+def _ports(rule: dict[str, Any]) -> Ports:
+    """The ports a rule covers, as NeuVector reads them (nvpolicy.nv.ports, as diff and propose read them)."""
+    return parse_or_any(rule.get("ports"))
 
 
 def _apps(rule: dict[str, Any]) -> frozenset[str]:
@@ -89,7 +74,7 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
                         yield Hit(obj, path, f"rule {rule.get('name')!r} duplicates rule {earlier.get('name')!r}")
                         break
                     if (earlier.get("action") == "deny" and rule.get("action") == "allow"
-                            and _ports_cover(_ports(earlier), _ports(rule))
+                            and _ports(earlier).covers(_ports(rule))
                             and _covers(_apps(earlier), _apps(rule), "ANY")):
                         yield Hit(obj, path, f"allow rule {rule.get('name')!r} is shadowed by the earlier deny "
                                   f"{earlier.get('name')!r} for the same peer and ports",

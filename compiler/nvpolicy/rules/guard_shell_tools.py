@@ -25,14 +25,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
+from nvpolicy.nv.tools import NETWORK_TOOLS, PACKAGE_MANAGERS, SHELLS
 from nvpolicy.rules import Hit, RuleContext
 from nvpolicy.rules._walk import RULE_KINDS, allowed_binary, items
 
 ID = "production-shell"
 LEVEL = "warning"
 DESCRIPTION = "Shells and network tools (sh, bash, curl, wget, nc, …) are not allowed processes in production."
-BINARIES = ("sh", "bash", "dash", "ash", "zsh", "ksh", "busybox", "curl", "wget", "nc", "ncat", "netcat", "socat",
-            "telnet", "ssh", "scp")
+# Shells, network tools and package managers (nvpolicy.nv.tools, as propose flags them); interpreters
+# are left out: python or ruby is the main process of many production applications.
+BINARIES = tuple(sorted(SHELLS | NETWORK_TOOLS | PACKAGE_MANAGERS))
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:

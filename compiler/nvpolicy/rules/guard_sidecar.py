@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 
 from nvpolicy.learn.sidecars import is_sidecar_group
 from nvpolicy.model import RenderedObject
+from nvpolicy.nv.tools import SIDECARS
 from nvpolicy.rules import Hit, RuleContext
 from nvpolicy.rules._walk import RESERVED_GROUPS, allowed_binary, items, target
 
@@ -35,9 +36,7 @@ ID = "sidecar-process"
 LEVEL = "warning"
 DESCRIPTION = ("Sidecar/infrastructure binaries (envoy, pilot-agent, istio-proxy, linkerd2-proxy, …) allowed in an "
                "application group.")
-BINARIES = frozenset({"envoy", "pilot-agent", "istio-proxy", "linkerd2-proxy", "linkerd-proxy", "linkerd-await",
-                      "consul-dataplane", "cilium-envoy", "vault-agent", "dapr", "daprd", "otelcol",
-                      "otel-collector", "fluent-bit", "aws-appmesh-envoy"})
+BINARIES = frozenset(SIDECARS)  # one list with import's sidecar split: nvpolicy.nv.tools
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:

@@ -1,64 +1,99 @@
-"""learned-group: a learned group ``nv.<svc>.<ns>`` carries exactly ``service=<svc>.<ns>`` and ``domain=<ns>``.
+"""learned-group: criteria of learned groups as validateLearnGroupConfig checks them (S8, S3).
 
-The controller checks both criteria against the name (validateLearnGroupConfig), op ``=`` only.
+``nv.<service>`` groups: at most 2 criteria, op ``=``, keys ``service`` and ``domain`` only and each
+once; ``service`` equals the name without ``nv.`` (after NormalizeForURL), ``domain`` the last
+``.``-token of a name of 3+ tokens. Neither is required: service only, domain only and no
+criteria all pass. ``nv.ip.*`` groups: op ``=``, no ``service``, at most one matching ``domain``;
+any other key is accepted and dropped on import (a warning says so).
 
 PASS::
 
-    kind: NvSecurityRule
-    metadata: {name: nv.orders.shop, namespace: shop}
+    kind: NvClusterSecurityRule
+    metadata: {name: web}
     spec:
       target:
-        selector:
-          name: nv.orders.shop
-          criteria: [{key: service, op: "=", value: orders.shop}, {key: domain, op: "=", value: shop}]
+        selector: {name: nv.web.shop, criteria: [{key: service, op: "=", value: web.shop}]}
+      egress:
+        - {name: dns, action: allow, selector: {name: nv.kube-dns.kube-system,
+                                                criteria: [{key: domain, op: "=", value: kube-system}]}}
+        - {name: api, action: allow, selector: {name: nv.ip.kubernetes.default,
+                                                criteria: [{key: domain, op: "=", value: default}]}}
 
 FAIL::
 
-    kind: NvSecurityRule
-    metadata: {name: nv.orders.shop, namespace: shop}
+    kind: NvClusterSecurityRule
+    metadata: {name: web}
     spec:
       target:
-        selector:
-          name: nv.orders.shop
-          criteria: [{key: service, op: "=", value: orders.dev}, {key: domain, op: "=", value: shop}]
+        selector: {name: nv.web.shop, criteria: [{key: service, op: "=", value: web.dev}]}
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._walk import LEARNED_PREFIX, SERVICE_IP_PREFIX, selectors
+from nvpolicy.nv.criteria import DOMAIN, SERVICE
+from nvpolicy.nv.groups import GroupClass, classify, learned_parts, normalize_for_url
+from nvpolicy.rules import Hit, RuleContext, says
+from nvpolicy.rules._walk import Selector, selectors
 
 ID = "learned-group"
 LEVEL = "error"
-DESCRIPTION = "A learned group nv.<svc>.<ns> has exactly the criteria service=<svc>.<ns> and domain=<ns> (op =)."
+DESCRIPTION = ("Learned nv.* groups have at most service=<name without nv.> and domain=<last token>, op = "
+               "(S8); nv.ip.* groups have no service and at most a matching domain (S3).")
+HINT = "use {{ service('<name>', '<namespace>') }}, or a custom group name for other criteria"
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in selectors(objects, context):
-        name = selector.name
-        lowered = name.lower()
-        if not lowered.startswith(LEARNED_PREFIX) or lowered.startswith(SERVICE_IP_PREFIX) or selector.referral:
-            continue
-        found = problem(name, selector.criteria_set())
-        if found is not None:
-            yield Hit(selector.obj, (*selector.path, "criteria"), found,
-                      "use {{ service('<name>', '<namespace>') }}, or a custom group name for other criteria")
+        group_class = classify(selector.name)
+        if group_class is GroupClass.LEARNED or group_class is GroupClass.SERVICE_IP:
+            yield from _check(selector, group_class is GroupClass.SERVICE_IP)
 
 
-@lru_cache(maxsize=4096)  # a service's group recurs, with the same criteria, in every rule that names it
-def problem(name: str, criteria: frozenset[tuple[str, str, str]]) -> str | None:
-    """What is wrong with the criteria of the learned group ``name`` (nv.<svc>.<ns>), or None."""
-    service = name[len(LEARNED_PREFIX):]
-    domains = [value for key, op, value in criteria if key == "domain" and op == "="]
-    namespace = domains[0] if len(domains) == 1 else None
-    valid = (namespace is not None and service.endswith(f".{namespace}")
-             and criteria == {("service", "=", service), ("domain", "=", namespace)})
-    if valid:
-        return None
-    shown = ", ".join(f"{k}{o}{v}" for k, o, v in sorted(criteria)) or "none"
-    wanted = f"service={service}, domain={namespace or service.rsplit('.', 1)[-1]}"
-    return f"learned group {name!r} must have exactly the criteria {wanted} (has: {shown})"
+def _check(selector: Selector, service_ip: bool) -> Iterator[Hit]:
+    name = selector.name
+    fields = selector.fields()
+    if len(fields) > 2 and not service_ip:
+        yield Hit(selector.obj, (*selector.path, "criteria"),
+                  f"learned group {name!r} has {len(fields)} criteria, at most service and domain"
+                  + says("S8", "Learned Group must have criteria service with/without domain"), HINT)
+        return
+    service, domain = learned_parts(name)
+    seen: set[str] = set()
+    dropped: list[str] = []
+    for index, key, op, value in fields:
+        path = selector.criterion_path(index)
+        if key == "":
+            yield Hit(selector.obj, (*path, "key"), "criterion key is empty"
+                      + says("S3" if service_ip else "S8", "Criteria key cannot be empty"))
+            return
+        text = None
+        if op != "=":
+            text = "Learned group can only have operation exact match"
+        elif key == SERVICE and service_ip:
+            text = "Learned ip service group does not allow service criteria"
+        elif key == SERVICE and SERVICE in seen:
+            text = "Learned group only allows one service criteria"
+        elif key == SERVICE and (not isinstance(value, str) or normalize_for_url(value) != service):
+            text = (f"Learned group service does not match between name and criteria(key: service, value: {value}). "
+                    "For value, replace [/?%& ] to :, without NonPrintable.")
+        elif key == DOMAIN and DOMAIN in seen:
+            text = "Learned group only allows one domain criteria"
+        elif key == DOMAIN and (domain is None or value != domain):
+            text = f"Learned group domain does not match between name and criteria(key: domain, value: {value})"
+        elif key not in (SERVICE, DOMAIN):
+            if not service_ip:
+                text = "Learned group can only have key as service and domain"
+            else:
+                dropped.append(f"{key}{op}{value}")
+        if text is not None:
+            yield Hit(selector.obj, path, f"learned group {name!r}: criterion {key}{op}{value} is refused"
+                      + says("S3" if service_ip else "S8", text), HINT)
+            return  # the controller stops at the first bad criterion
+        seen.add(str(key))
+    if dropped:
+        yield Hit(selector.obj, (*selector.path, "criteria"),
+                  f"learned service-IP group {name!r}: NeuVector keeps only its domain criterion and drops "
+                  f"{', '.join(dropped)}" + says("S3"), "leave out criteria other than domain", level="warning")

@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.rules import Hit, RuleContext
+from nvpolicy.rules import Hit, RuleContext, says
 from nvpolicy.rules._walk import spec, targets
 
 ID = "nodes-baseline"
 LEVEL = "error"
-DESCRIPTION = "The nodes group's process profile baseline is basic."
+DESCRIPTION = "The nodes group's process profile baseline is basic (S27)."
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
@@ -39,4 +39,5 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
         baseline = profile.get("baseline")
         if baseline is not None and baseline != "basic":
             yield Hit(obj, ("spec", "process_profile", "baseline"),
-                      f"the nodes group only takes baseline 'basic', not {baseline!r}")
+                      f"the nodes group only takes baseline 'basic', not {baseline!r}"
+                      + says("S27", f"invalid baseline {baseline} for group nodes"))

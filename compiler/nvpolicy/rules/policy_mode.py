@@ -1,6 +1,8 @@
-"""policy-mode: only groups that have a policy mode (``nodes``, learned ``nv.*`` except ``nv.ip.*``) take one.
+"""policy-mode: a target's policymode as the controller checks it (S24, S25).
 
-Any other target with a policymode other than ``N/A`` is rejected ("does not support policy mode").
+Targets that have a mode (``nodes``, learned ``nv.*`` except ``nv.ip.*``) take ``Discover``,
+``Monitor`` or ``Protect``, or no key (New Services Mode): ``N/A`` and ``""`` are refused (S24).
+Every other target takes no key, ``""`` or ``N/A`` (S25).
 
 PASS::
 
@@ -14,11 +16,11 @@ PASS::
 FAIL::
 
     kind: NvClusterSecurityRule
-    metadata: {name: world}
+    metadata: {name: nodes}
     spec:
       target:
-        policymode: Monitor
-        selector: {name: world, criteria: [{key: address, op: "=", value: 0.0.0.0/16}]}
+        policymode: N/A
+        selector: {name: nodes}
 """
 
 from __future__ import annotations
@@ -26,20 +28,32 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._walk import has_policy_mode, spec, targets
+from nvpolicy.nv.groups import has_policy_mode
+from nvpolicy.rules import Hit, RuleContext, says
+from nvpolicy.rules._walk import spec, targets
 
 ID = "policy-mode"
 LEVEL = "error"
-DESCRIPTION = "A policymode other than N/A is only allowed on nodes and learned nv.* groups (not nv.ip.*)."
+DESCRIPTION = ("nodes and learned nv.* targets (not nv.ip.*) take Discover, Monitor or Protect, or no policymode "
+               "(S24); other targets take none, '' or N/A (S25).")
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
     for selector in targets(objects, context):
         obj = selector.obj
-        mode = (spec(obj).get("target") or {}).get("policymode")
-        if mode in (None, "", "N/A") or has_policy_mode(selector.name):
+        target = spec(obj).get("target")
+        if not isinstance(target, dict) or "policymode" not in target:
             continue
-        yield Hit(obj, ("spec", "target", "policymode"),
-                  f"group {selector.name!r} has no policy mode, so policymode {mode!r} is refused",
-                  "set policymode: N/A (or leave it out) for custom, address and reserved groups")
+        mode = target["policymode"]
+        name = selector.name
+        if has_policy_mode(name):
+            if mode in ("", "N/A"):  # other values are outside the CRD's enum: the schema reports them
+                yield Hit(obj, ("spec", "target", "policymode"),
+                          f"group {name!r} has a policy mode, so policymode {mode!r} is refused"
+                          + says("S24", f"Target group {name} invalide policy mode {mode}"),
+                          "set Discover, Monitor or Protect, or leave policymode out for the New Services Mode")
+        elif mode not in ("", "N/A"):
+            yield Hit(obj, ("spec", "target", "policymode"),
+                      f"group {name!r} has no policy mode, so policymode {mode!r} is refused"
+                      + says("S25", f"Target group {name} does not support policy mode"),
+                      "set policymode: N/A (or leave it out) for custom, address and reserved groups")

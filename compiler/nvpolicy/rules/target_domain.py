@@ -1,6 +1,8 @@
-"""target-domain: an NvSecurityRule's target must carry ``domain = <metadata.namespace>``.
+"""target-domain: an NvSecurityRule's target carries ``domain = <metadata.namespace>`` (S56).
 
-The controller rejects it otherwise ("SecurityRule in nameSpace … need target group … belong to it").
+It applies to every target, learned, custom or reserved. For a ``name_referral`` target it runs on
+the criteria of the NvGroupDefinition of that name (S55); when no definition is among the files, the
+one in the cluster decides, and a note says so.
 
 PASS::
 
@@ -18,9 +20,7 @@ FAIL::
     metadata: {name: nv.orders.shop, namespace: shop}
     spec:
       target:
-        selector:
-          name: nv.orders.dev
-          criteria: [{key: service, op: "=", value: orders.dev}, {key: domain, op: "=", value: dev}]
+        selector: {name: nv.orders.shop, criteria: [{key: service, op: "=", value: orders.shop}]}
 """
 
 from __future__ import annotations
@@ -28,26 +28,37 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
-from nvpolicy.rules import Hit, RuleContext
+from nvpolicy.rules import Hit, RuleContext, says
+from nvpolicy.rules._walk import selectors
 
 ID = "target-domain"
 LEVEL = "error"
-DESCRIPTION = "An NvSecurityRule's target group must have the criterion domain=<metadata.namespace>."
+DESCRIPTION = "An NvSecurityRule's target group has the criterion domain=<metadata.namespace> (S56)."
+CROSS_OBJECT = True  # a referral target is resolved through the NvGroupDefinitions of the run
 
 
 def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[Hit]:
-    for obj in objects:
-        if obj.data.get("kind") != "NvSecurityRule":
+    every = selectors(objects, context)
+    definitions = {s.name: s for s in every if s.role == "definition"}
+    for selector in every:
+        obj = selector.obj
+        if selector.role != "target" or obj.data.get("kind") != "NvSecurityRule":
             continue
         namespace = obj.id.namespace
-        selector = ((obj.data.get("spec") or {}).get("target") or {}).get("selector") or {}
-        if selector.get("name_referral"):
-            continue  # criteria come from the NvGroupDefinition; checked there
-        criteria = selector.get("criteria") or []
-        domains = [c.get("value") for c in criteria if isinstance(c, dict) and c.get("key") == "domain"
-                   and c.get("op") == "="]
+        source = selector
+        if selector.referral:
+            found = definitions.get(selector.name)
+            if found is None:
+                yield Hit(obj, (*selector.path, "name_referral"),
+                          f"the target's criteria come from the NvGroupDefinition {selector.name!r} in the cluster: "
+                          f"it must include domain={namespace}" + says("S56"), level="info")
+                continue
+            source = found
+        domains = [value for _, key, op, value in source.fields() if key == "domain" and op == "="]
         if namespace not in domains:
-            yield Hit(obj, ("spec", "target", "selector", "criteria"),
-                      f"the target group {selector.get('name')!r} has no criterion domain={namespace}, "
-                      f"so NeuVector rejects this rule for namespace {namespace!r}",
+            via = f" (from its NvGroupDefinition at {source.obj.locate(source.path)})" if source is not selector else ""
+            yield Hit(obj, (*selector.path, "criteria"),
+                      f"the target group {selector.name!r}{via} has no criterion domain={namespace}"
+                      + says("S56", f"SecurityRule in nameSpace {namespace} need target group {selector.name} "
+                                    "belong to it"),
                       "target a group of this namespace, e.g. {{ service('<name>') }}")

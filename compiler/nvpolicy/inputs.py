@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
-from nvpolicy.model import CLUSTER_KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
+from nvpolicy.model import CLUSTER_KINDS, Finding, KindSet, Location, Marks, RenderedObject, SourceDocument
 from nvpolicy.model import Path as KeyPath
 from nvpolicy.source import iter_yaml_files, load_file
 
 CLUSTER_NAMESPACE_RULE = "cluster-namespace"
 CLUSTER_NAMESPACE_HELP = "A cluster-scoped kind carries no metadata.namespace; Kubernetes ignores it."
-_SKIPPED_KINDS = frozenset({"Kustomization"})
+_SKIPPED_KINDS = KindSet({"Kustomization"})
 
 
 def input_files(paths: Sequence[Path]) -> list[Path]:

@@ -8,9 +8,29 @@ from typing import Any
 
 Path = tuple[str | int, ...]
 
+
+
+class KindSet(frozenset[str]):
+    """A set of kind names that answers "no" for a kind that is not even a string.
+
+    ``kind: [x]`` or ``kind: {a: b}`` is a list or mapping, unhashable: a plain ``in`` on a frozenset
+    raises TypeError. Every stage looks kinds up in these sets, so each would need its own guard;
+    here the answer is simply "not one of these kinds", and validation reports the bad kind.
+    """
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and frozenset.__contains__(self, item)
+
+    def __or__(self, other: frozenset[str]) -> KindSet:  # type: ignore[override]
+        return KindSet(frozenset.__or__(self, other))
+
+    def __sub__(self, other: frozenset[str]) -> KindSet:  # type: ignore[override]
+        return KindSet(frozenset.__sub__(self, other))
+
+
 # Kinds and their scope, as the published CRDs define them.
-NAMESPACED_KINDS = frozenset({"NvSecurityRule", "NvGroupDefinition"})
-CLUSTER_KINDS = frozenset(
+NAMESPACED_KINDS = KindSet({"NvSecurityRule", "NvGroupDefinition"})
+CLUSTER_KINDS = KindSet(
     {
         "NvClusterSecurityRule",
         "NvAdmissionControlSecurityRule",
@@ -22,6 +42,8 @@ CLUSTER_KINDS = frozenset(
     }
 )
 KINDS = NAMESPACED_KINDS | CLUSTER_KINDS
+# The kinds that hold network, process and file rules.
+RULE_KINDS = KindSet({"NvSecurityRule", "NvClusterSecurityRule"})
 API_VERSION = "neuvector.com/v1"
 
 

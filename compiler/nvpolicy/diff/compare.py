@@ -8,9 +8,8 @@ from typing import Any
 from nvpolicy.diff import exposure as ex
 from nvpolicy.diff.match import match_by_key, match_network, moved
 from nvpolicy.diff.model import Change, dig, mappings
-from nvpolicy.model import format_path
+from nvpolicy.model import RULE_KINDS, format_path
 
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 DIRECTIONS = ("ingress", "egress")
 # Parts of a security rule compared rule by rule; deepdiff sees everything else.
 RULE_LISTS = ("ingress", "egress", "process", "file")

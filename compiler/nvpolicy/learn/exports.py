@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nvpolicy.errors import SourceError
-from nvpolicy.model import API_VERSION, KINDS, Location, SourceDocument
+from nvpolicy.model import API_VERSION, KINDS, RULE_KINDS, Location, SourceDocument
 from nvpolicy.source import load_text
 
 KeyPath = tuple[str | int, ...]
-
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from nvpolicy.model import Path, RenderedObject
+from nvpolicy.model import RULE_KINDS, Path, RenderedObject
 
 if TYPE_CHECKING:
     from nvpolicy.rules import RuleContext
 
-RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 LEARNED_PREFIX = "nv."
 SERVICE_IP_PREFIX = "nv.ip."
 RESERVED_GROUPS = frozenset({"external", "nodes", "containers"})

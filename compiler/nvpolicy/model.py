@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +22,11 @@ class KindSet(frozenset[str]):
     def __contains__(self, item: object) -> bool:
         return isinstance(item, str) and frozenset.__contains__(self, item)
 
-    def __or__(self, other: frozenset[str]) -> KindSet:  # type: ignore[override]
-        return KindSet(frozenset.__or__(self, other))
+    def __or__(self, other: AbstractSet[str]) -> KindSet:  # type: ignore[override]
+        return KindSet(frozenset(self) | frozenset(other))
 
-    def __sub__(self, other: frozenset[str]) -> KindSet:  # type: ignore[override]
-        return KindSet(frozenset.__sub__(self, other))
+    def __sub__(self, other: AbstractSet[str]) -> KindSet:  # type: ignore[override]
+        return KindSet(frozenset(self) - frozenset(other))
 
 
 # Kinds and their scope, as the published CRDs define them.

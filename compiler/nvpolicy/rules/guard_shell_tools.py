@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from nvpolicy.model import RenderedObject
+from nvpolicy.model import RULE_KINDS, RenderedObject
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._walk import RULE_KINDS, allowed_binary, items
+from nvpolicy.rules._walk import allowed_binary, items
 
 ID = "production-shell"
 LEVEL = "warning"

@@ -126,7 +126,7 @@ class Controller:
         insecure: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        parts = _parse_url(url)
+        parts = parse_controller_url(url)
         if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT:
             raise ControllerError(f"--timeout {timeout}: expected seconds from 1 to {MAX_TIMEOUT:g}")
         if parts.scheme == "http" and not insecure:
@@ -319,7 +319,7 @@ class Controller:
 _URL_HINT = "for example --controller https://neuvector-svc-controller:10443"
 
 
-def _parse_url(url: str) -> Any:
+def parse_controller_url(url: str) -> Any:
     """The parts of --controller, or a clear refusal: every bad URL is bad input, never a crash."""
     shown = _printable(url[:200])
     if _CONTROL.search(url) or " " in url:

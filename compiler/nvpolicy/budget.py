@@ -41,7 +41,7 @@ class Budget:
     """The limits, with their defaults; ``from_environ`` reads the ``NVPOLICY_*`` settings."""
 
     placeholder_seconds: float = 1.0  # CPU seconds one placeholder may take
-    placeholder_steps: int = 100_000  # calls, filters, operators, lookups and items it may go through
+    placeholder_steps: int = 10_000  # calls, filters, operators, lookups and items it may go through
     value_size: int = 65_536  # one value: characters of a text, characters + items of a list/mapping
     placeholder_size: int = 16 * 1024 * 1024  # the size of all values one placeholder builds, summed
     render_seconds: float = 60.0  # CPU seconds all placeholders of one environment's render may take

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
+from nvpolicy._fs import MAX_INPUT_BYTES
 from nvpolicy.errors import NvPolicyError
 
 USERNAME_VAR = "NVPOLICY_USERNAME"
@@ -32,8 +33,9 @@ DEFAULT_TIMEOUT = 30.0
 # Status values of GET /v1/file/group/config while an import still runs; "done" ends it, anything else is a failure.
 IMPORT_RUNNING = frozenset({"", "preparing", "importing", "running"})
 IMPORT_DONE = "done"
-# The largest answer read from the controller; a larger one is refused, never held in memory.
-MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+# The largest answer read from the controller; a larger one is refused, never held in memory. The cap
+# every input has: what `pull` and `events` write must be readable by `import` and `propose`.
+MAX_RESPONSE_BYTES = MAX_INPUT_BYTES
 # The longest --timeout: a call still ends in bounded time, and the socket layer can hold the value.
 MAX_TIMEOUT = 3600.0
 # How much of a controller's own error text is shown (after credentials are scrubbed from it).

@@ -266,6 +266,7 @@ class Controller:
         if content_type:
             all_headers["Content-Type"] = content_type
         connection: http.client.HTTPConnection | None = None
+        reply: http.client.HTTPResponse | None = None
         try:
             # One deadline for the whole call: connect, TLS handshake, request and every byte of the answer.
             connection = _connection(self._host, self._port, self._context, time.monotonic() + self._timeout)
@@ -291,6 +292,9 @@ class Controller:
         except (OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:
             raise ControllerError(f"{method} {path}: {type(exc).__name__}: {self._scrub(str(exc))}") from None
         finally:
+            # The answer holds the socket open until it is closed: close it too, also when reading it failed.
+            if reply is not None:
+                reply.close()
             if connection is not None:
                 connection.close()
 

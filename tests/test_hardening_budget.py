@@ -80,6 +80,9 @@ def _refused(value: str, budget: Budget | None = None) -> RenderError:
     ("{{ 'x' | urlize }}", "No filter named 'urlize': it is not available in placeholders"),
     # a value with placeholders longer than any placeholder needs
     ("{{ port }}" + "{{ '' }}" * 9000, "longer than 64 KiB"),
+    # and one whose compilation alone would take seconds: 30,000 list items, 20,000 ~ terms
+    ("{{ [" + "1," * 30000 + "1] | length }}", "more than 2,000 tokens"),
+    ("{{ " + "port~" * 9000 + "1 }}", "more than 2,000 tokens"),
 ])
 def test_runaway_placeholders_are_refused_quickly_with_their_location(expression: str, fragment: str) -> None:
     assert fragment in _refused(expression).message

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 USERNAME = "admin"
 PASSWORD = "s3cret-Pa55"
@@ -45,6 +46,10 @@ class FakeState:
     not_json: bool = False
     expire_token_once: bool = False  # answer the next token-authenticated call 401, as on an expired session
     delay: float = 0.0  # seconds to sit on every request before answering (a slow controller)
+    drip: float = 0.0  # seconds between the bytes of every answer, status line included (a dripping controller)
+    echo_auth: bool = False  # error answers quote the credential they got, after padding (a careless controller)
+    error_message: str = "boom"  # the "message" of error answers
+    answer_bytes: int = 0  # pad the export answer to this many bytes (a controller answering too much)
     # What happened.
     requests: list[Recorded] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)
@@ -75,7 +80,11 @@ class _Handler(BaseHTTPRequestHandler):
         if state.delay:
             time.sleep(state.delay)
         if path in state.fail_paths:
-            self._json(state.fail_paths[path], {"code": 1, "error": "Internal error", "message": "boom"})
+            message = state.error_message
+            if state.echo_auth:  # long enough that the credential sits across a 200-character cut
+                given = self.headers.get("X-Auth-Apikey") or self.headers.get("X-Auth-Token") or ""
+                message = "x" * 180 + f" bad key {given} (url {quote(given, safe='')})"
+            self._json(state.fail_paths[path], {"code": 1, "error": "Internal error", "message": message})
             return
         if (method, path) == ("POST", "/v1/auth"):
             self._login(body)
@@ -95,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         routes = {
             ("DELETE", "/v1/auth"): lambda: self._json(200, {}),
-            ("POST", "/v1/file/group"): lambda: self._send(200, state.export_yaml.encode(), "application/x-yaml"),
+            ("POST", "/v1/file/group"): lambda: self._send(200, self._export(), "application/x-yaml"),
             ("GET", "/v1/log/violation"): lambda: self._json(200, {"violations": state.violations}),
             ("GET", "/v1/log/incident"): lambda: self._json(200, {"incidents": state.incidents}),
             ("POST", "/v1/file/group/config"): lambda: self._import(body),
@@ -139,15 +148,32 @@ class _Handler(BaseHTTPRequestHandler):
             data = {"tid": tid, "status": final, "percentage": 100, "triggered_by": USERNAME}
         self._json(200, {"data": data})
 
+    def _export(self) -> bytes:
+        data = self.server.state.export_yaml.encode()
+        padding = self.server.state.answer_bytes - len(data)
+        return data + b"#" * padding if padding > 0 else data
+
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")
 
     def _send(self, status: int, data: bytes, content_type: str) -> None:
+        if self.server.state.drip:
+            self._drip(status, data, content_type)
+            return
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+    def _drip(self, status: int, data: bytes, content_type: str) -> None:
+        head = (f"HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n").encode()
+        for byte in head + data:
+            self.wfile.write(bytes([byte]))
+            time.sleep(self.server.state.drip)
+        self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

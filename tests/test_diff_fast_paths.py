@@ -86,6 +86,7 @@ def test_fast_load_reads_the_corpus_as_the_full_loader_does() -> None:
     "a: <<\n",
     "a: [1, 2\n", "a:\n\tb: 1\n", "a: b: c\n", "- a\nb: 1\n",  # invalid YAML
     "a: " + "[" * 150 + "]" * 150 + "\n",  # nesting beyond MAX_DEPTH
+    "a: " + "9" * 4400 + "\n", "a: 0x" + "f" * 4000 + "\n",  # integers past 4,300 digits
 ])
 def test_fast_load_declines_what_the_full_loader_refuses_or_treats_specially(text: str) -> None:
     assert load_documents(text) is None

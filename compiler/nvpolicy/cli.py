@@ -123,6 +123,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except OSError as error:
+        # A path the system refuses (a name past 255 bytes, no permission, an I/O error) is bad input or
+        # a bad environment, not a bug: name the file, say why, exit 2. Modules report their own paths
+        # where they can; this is the net under the many `Path.is_file()`-style checks on user paths.
+        typer.echo(_os_error_message(error), err=True)
+        sys.exit(2)
     except Exception as error:  # a bug of ours: say so plainly, keep the trace for those who ask
         if os.environ.get("NVPOLICY_DEBUG"):
             raise
@@ -132,6 +138,14 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(3)
+
+
+def _os_error_message(error: OSError) -> str:
+    name = str(error.filename) if error.filename is not None else ""
+    if len(name) > 120:
+        name = f"{name[:100]}… ({len(name):,} characters)"
+    prefix = f"{name}: " if name else ""
+    return f"{prefix}error: {error.strerror or error}"
 
 
 if __name__ == "__main__":  # pragma: no cover

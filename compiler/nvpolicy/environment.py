@@ -17,6 +17,8 @@ from nvpolicy.source import load_file, load_text
 
 ENVIRONMENTS_DIR = "environments"
 ENV_NAME = re.compile(r"^_?[A-Za-z0-9][A-Za-z0-9_-]*$")
+# It names environments/<name>.yaml and rendered/<name>/: far below the file system's 255-byte limit.
+MAX_ENV_NAME = 100
 # Files named `_<name>.yaml` are partials: other environments extend them; they never render alone.
 PARTIAL_PREFIX = "_"
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -136,8 +138,12 @@ def _load_chain(project: Path, name: str) -> list[SourceDocument]:
 
 def check_environment_name(name: str, referrer: Location | None = None) -> None:
     """An environment name is a plain name, never a path: it names a file and an output folder."""
+    if len(name) > MAX_ENV_NAME:
+        raise EnvironmentFileError(f"environment name {name[:40]!r}… is {len(name):,} characters long, "
+                                   f"more than {MAX_ENV_NAME}", location=referrer,
+                                   hint="an environment name becomes a file and a folder name; keep it short")
     if not ENV_NAME.match(name):
-        raise EnvironmentFileError(f"{name!r} is not a valid environment name", location=referrer,
+        raise EnvironmentFileError(f"{_shown(name)} is not a valid environment name", location=referrer,
                                    hint="environment names are letters, digits, '-' and '_'")
 
 
@@ -177,6 +183,10 @@ def _read_environment_file(project: Path, name: str, referrer: Location | None) 
     document = documents[0]
     _refuse_placeholders(document, document.data, ())
     return document
+
+
+def _shown(name: str) -> str:
+    return repr(name) if len(name) <= 60 else f"{name[:40]!r}… ({len(name):,} characters)"
 
 
 def _refuse_placeholders(document: SourceDocument, value: Any, path: KeyPath) -> None:

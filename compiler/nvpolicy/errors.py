@@ -57,6 +57,10 @@ class RenderError(NvPolicyError):
     """A placeholder cannot be evaluated."""
 
 
+class RenderBudgetError(RenderError):
+    """The render as a whole spent its placeholder budget: it stops at the first such error."""
+
+
 class SchemaError(NvPolicyError):
     """A rendered object breaks the NeuVector schema or an import check."""
 

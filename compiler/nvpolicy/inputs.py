@@ -23,11 +23,12 @@ from typing import Any
 from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
 from nvpolicy.model import CLUSTER_KINDS, KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
 from nvpolicy.model import Path as KeyPath
+from nvpolicy.nv.kinds import KindSet
 from nvpolicy.source import iter_yaml_files, load_file, load_text, read_text
 
 CLUSTER_NAMESPACE_RULE = "cluster-namespace"
 CLUSTER_NAMESPACE_HELP = "A cluster-scoped kind carries no metadata.namespace; Kubernetes ignores it."
-_SKIPPED_KINDS = frozenset({"Kustomization"})
+_SKIPPED_KINDS = KindSet({"Kustomization"})
 
 
 def input_files(paths: Sequence[Path]) -> list[Path]:

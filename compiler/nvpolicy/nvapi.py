@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import json
+import math
+import re
 import socket
 import ssl
 import time
@@ -18,8 +21,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
+from nvpolicy._fs import MAX_INPUT_BYTES
 from nvpolicy.errors import NvPolicyError
 
 USERNAME_VAR = "NVPOLICY_USERNAME"
@@ -29,7 +33,15 @@ DEFAULT_TIMEOUT = 30.0
 # Status values of GET /v1/file/group/config while an import still runs; "done" ends it, anything else is a failure.
 IMPORT_RUNNING = frozenset({"", "preparing", "importing", "running"})
 IMPORT_DONE = "done"
-_MAX_RESPONSE = 64 * 1024 * 1024
+# The largest answer read from the controller; a larger one is refused, never held in memory. The cap
+# every input has: what `pull` and `events` write must be readable by `import` and `propose`.
+MAX_RESPONSE_BYTES = MAX_INPUT_BYTES
+# The longest --timeout: a call still ends in bounded time, and the socket layer can hold the value.
+MAX_TIMEOUT = 3600.0
+# How much of a controller's own error text is shown (after credentials are scrubbed from it).
+_DETAIL_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_READ_CHUNK = 64 * 1024
 
 
 class ControllerError(NvPolicyError):
@@ -45,6 +57,12 @@ class Credentials:
     apikey: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # A value read from a file often ends with a newline: drop line ends at the end, nothing else.
+        for name in ("username", "password", "apikey"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, value.rstrip("\r\n"))
+                _check_credential(name, value)
         if not self.apikey and not (self.username and self.password):
             raise ControllerError("no credentials for the controller",
                                   hint=f"set {APIKEY_VAR}, or {USERNAME_VAR} and {PASSWORD_VAR}")
@@ -66,6 +84,26 @@ class Credentials:
         username = environ.get(USERNAME_VAR) or (prompt("Username", False) if prompt else None)
         password = environ.get(PASSWORD_VAR) or (prompt("Password", True) if prompt and username else None)
         return cls(username=username, password=password)
+
+
+_CREDENTIAL_VARS = {"username": USERNAME_VAR, "password": PASSWORD_VAR, "apikey": APIKEY_VAR}
+
+
+def _check_credential(name: str, raw: str) -> None:
+    """Refuse control characters: in a header they would inject lines (CR/LF), and none is ever meant.
+
+    The message names the variable and the kind of character, never the value.
+    """
+    value = raw.rstrip("\r\n")
+    bad = _CONTROL.search(value)
+    variable = _CREDENTIAL_VARS[name]
+    if bad:
+        raise ControllerError(f"{variable} holds a control character (U+{ord(bad.group()):04X}) "
+                              f"at position {bad.start() + 1}",
+                              hint="credentials are one line of printable text; check how the value is set")
+    if name == "apikey" and not value.isascii():
+        raise ControllerError(f"{APIKEY_VAR} holds a non-ASCII character",
+                              hint="a NeuVector API key is ASCII text; check how the value is set")
 
 
 @dataclass(frozen=True)
@@ -90,10 +128,9 @@ class Controller:
         insecure: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ControllerError(f"--controller {url!r} is not an https:// URL",
-                                  hint="for example --controller https://neuvector-svc-controller:10443")
+        parts = parse_controller_url(url)
+        if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT:
+            raise ControllerError(f"--timeout {timeout}: expected seconds from 1 to {MAX_TIMEOUT:g}")
         if parts.scheme == "http" and not insecure:
             raise ControllerError("--controller uses plain http: credentials would travel unencrypted",
                                   hint="use https://, or pass --insecure to accept this explicitly")
@@ -156,11 +193,12 @@ class Controller:
             if state.lower() == IMPORT_DONE:
                 return status
             if state.lower() not in IMPORT_RUNNING:
-                raise ControllerError(f"the controller's import failed: {self._scrub(state)}",
+                raise ControllerError(f"the controller's import failed: {self._scrub(state)[:_DETAIL_CHARS]}",
                                       hint="the controller keeps its previous policy for this group")
             if time.monotonic() >= deadline:
+                percentage = self._scrub(str(status.get("percentage", "?")))[:20]
                 raise ControllerError(f"the import did not finish within {timeout:g}s "
-                                      f"(last status {state!r}, {status.get('percentage', '?')}%)",
+                                      f"(last status {self._scrub(state)[:_DETAIL_CHARS]!r}, {percentage}%)",
                                       hint="raise --wait, or check the controller's import status in its console")
             sleep(interval)
 
@@ -216,6 +254,9 @@ class Controller:
             data.get("token"), dict) else None
         if not isinstance(token, str) or not token:
             raise ControllerError("POST /v1/auth: the controller's answer holds no token")
+        if _CONTROL.search(token) or not token.isascii():
+            # It goes into a header of every later call: a line break would inject headers.
+            raise ControllerError("POST /v1/auth: the controller's token holds control or non-ASCII characters")
         return token
 
     def _send(self, method: str, path: str, body: bytes | None, content_type: str | None,
@@ -224,18 +265,14 @@ class Controller:
         all_headers = {"Accept": "application/json", **headers}
         if content_type:
             all_headers["Content-Type"] = content_type
-        connection: http.client.HTTPConnection
-        if self._tls:
-            connection = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout,
-                                                     context=self._context)
-        else:
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        connection: http.client.HTTPConnection | None = None
+        reply: http.client.HTTPResponse | None = None
         try:
+            # One deadline for the whole call: connect, TLS handshake, request and every byte of the answer.
+            connection = _connection(self._host, self._port, self._context, time.monotonic() + self._timeout)
             connection.request(method, target, body=body, headers=all_headers)
             reply = connection.getresponse()
-            data = reply.read(_MAX_RESPONSE + 1)
-            if len(data) > _MAX_RESPONSE:
-                raise ControllerError(f"{method} {path}: the answer is larger than 64 MiB")
+            data = _read_capped(reply, f"{method} {path}")
             return Response(reply.status, data, reply.getheader("Content-Type", "") or "")
         except ssl.SSLCertVerificationError as exc:
             raise ControllerError(f"{self.url}: the controller's TLS certificate is not trusted "
@@ -252,15 +289,19 @@ class Controller:
                                   hint="raise --timeout, or check the network path to the controller") from None
         except socket.gaierror as exc:
             raise ControllerError(f"{self.url}: cannot resolve host ({exc.strerror})") from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:
             raise ControllerError(f"{method} {path}: {type(exc).__name__}: {self._scrub(str(exc))}") from None
         finally:
-            connection.close()
+            # The answer holds the socket open until it is closed: close it too, also when reading it failed.
+            if reply is not None:
+                reply.close()
+            if connection is not None:
+                connection.close()
 
     def _checked(self, method: str, path: str, response: Response) -> Response:
         if 200 <= response.status < 300:
             return response
-        detail = self._scrub(_error_detail(response))
+        detail = _error_detail(response, self._scrub)
         where = f"{method} {path}: HTTP {response.status}"
         if response.status == 401:
             raise ControllerError(f"{where}: authentication failed{detail}",
@@ -276,9 +317,105 @@ class Controller:
         raise ControllerError(f"{where}{detail}")
 
     def _scrub(self, text: str) -> str:
-        for secret in [*self._credentials.secrets(), *([self._token] if self._token else [])]:
-            text = text.replace(secret, "***")
-        return text
+        """Remove every credential from text that reaches a user, in every form a controller might echo it."""
+        secrets = [*self._credentials.secrets(), *([self._token] if self._token else [])]
+        return _printable(scrub(text, secrets))
+
+
+_URL_HINT = "for example --controller https://neuvector-svc-controller:10443"
+
+
+def parse_controller_url(url: str) -> Any:
+    """The parts of --controller, or a clear refusal: every bad URL is bad input, never a crash."""
+    shown = _printable(url[:200])
+    if _CONTROL.search(url) or " " in url:
+        raise ControllerError(f"--controller {shown!r} holds a space or control character", hint=_URL_HINT)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port out of 0-65535 or not a number, a broken [IPv6] literal
+        raise ControllerError(f"--controller {shown!r} is not a valid URL: {exc}", hint=_URL_HINT) from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ControllerError(f"--controller {shown!r} is not an https:// URL", hint=_URL_HINT)
+    if port == 0:
+        raise ControllerError(f"--controller {shown!r}: port 0 is not a port one can connect to", hint=_URL_HINT)
+    if parts.query or parts.fragment or "%" in parts.netloc:
+        raise ControllerError(f"--controller {shown!r}: a controller URL has no query, fragment or %-escapes "
+                              "in its host", hint=_URL_HINT)
+    if not parts.hostname.isascii():
+        raise ControllerError(f"--controller {shown!r}: the host name is not ASCII",
+                              hint="write an internationalised name in its xn-- form")
+    return parts
+
+
+class _DeadlineSocket:
+    """A connected socket whose every send and receive waits only for what is left of one deadline.
+
+    Socket timeouts are per receive: a controller that drips one byte a second would never trip
+    one. Here each operation's timeout is the time left, so the whole call ends by the deadline.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def _arm(self) -> None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline passed")
+        self._sock.settimeout(left)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, nbytes, flags)
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        self._arm()
+        return self._sock.recv(size, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self._arm()
+        self._sock.sendall(data, flags)
+
+    def makefile(self, mode: str = "rb", buffering: int | None = None, **_: Any) -> io.BufferedReader:
+        # As socket.makefile does: the reader holds a reference, so closing the connection while the
+        # response is still read (http.client does, on "Connection: close") closes the socket after it.
+        self._sock._io_refs += 1  # type: ignore[attr-defined]
+        return io.BufferedReader(socket.SocketIO(self, "rb"), buffering or io.DEFAULT_BUFFER_SIZE)  # type: ignore[arg-type]
+
+    def _decref_socketios(self) -> None:
+        self._sock._decref_socketios()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _connection(host: str, port: int | None, context: ssl.SSLContext | None, deadline: float
+                ) -> http.client.HTTPConnection:
+    """An HTTP(S) connection whose connect, TLS handshake, send and read all end by ``deadline``."""
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("deadline passed")
+        return remaining
+
+    class Connection(http.client.HTTPConnection):
+        default_port = 443 if context is not None else 80
+
+        def connect(self) -> None:
+            sock = socket.create_connection((self.host, self.port), left())
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if context is not None:
+                sock.settimeout(left())  # the handshake as a whole waits at most this long
+                sock = context.wrap_socket(sock, server_hostname=self.host)
+            self.sock = _DeadlineSocket(sock, deadline)
+
+    return Connection(host, port, timeout=left())
 
 
 def _tls_context(ca_file: str | None, insecure: bool) -> ssl.SSLContext:
@@ -311,13 +448,54 @@ def _items(data: Any, key: str) -> list[dict[str, Any]]:
     return items
 
 
-def _error_detail(response: Response) -> str:
-    """NeuVector answers errors as ``{"code", "error", "message"}``; show its words, briefly."""
+def _error_detail(response: Response, clean: Callable[[str], str]) -> str:
+    """NeuVector answers errors as ``{"code", "error", "message"}``; show its words, briefly.
+
+    Cleaned (credentials scrubbed) before cutting: a cut could leave part of a secret unmatched.
+    """
     try:
         data = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     if not isinstance(data, dict):
         return ""
     text = data.get("message") or data.get("error")
-    return f" ({str(text)[:200]})" if text else ""
+    if not text:
+        return ""
+    shown = clean(str(text))
+    return f" ({shown[:_DETAIL_CHARS]}{'…' if len(shown) > _DETAIL_CHARS else ''})"
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each secret replaced by ``***``: as given, stripped, URL-encoded, JSON- and repr-escaped."""
+    forms: set[str] = set()
+    for secret in secrets:
+        for value in {secret, secret.strip()}:
+            if not value:
+                continue
+            forms.update({value, quote(value, safe=""), quote_plus(value, safe=""),
+                          json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], repr(value)[1:-1]})
+    for form in sorted(forms, key=len, reverse=True):  # longest first: a form may contain a shorter one
+        if len(form) >= 4 or form in secrets:
+            text = text.replace(form, "***")
+    return text
+
+
+def _printable(text: str) -> str:
+    """Control characters from outside shown as escapes: no terminal control sequence reaches a screen."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def _read_capped(reply: http.client.HTTPResponse, what: str) -> bytes:
+    """The answer's body in chunks, refused as soon as it passes MAX_RESPONSE_BYTES."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = reply.read(_READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > MAX_RESPONSE_BYTES:
+            raise ControllerError(f"{what}: the answer is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB",
+                                  hint="export fewer groups at once")
+        chunks.append(chunk)

@@ -22,7 +22,7 @@ from nvpolicy.emit import (
     replace_directory,
 )
 from nvpolicy.environment import ENVIRONMENTS_DIR, Environment, load_environment
-from nvpolicy.errors import ErrorGroup, NvPolicyError, OutputError, SchemaError, SourceError
+from nvpolicy.errors import ErrorGroup, NvPolicyError, OutputError, RenderBudgetError, SchemaError, SourceError
 from nvpolicy.model import Location, RenderedObject, SourceDocument
 from nvpolicy.nv.kinds import GROUP_DEFINITION, REGISTRY
 from nvpolicy.render import Renderer
@@ -132,6 +132,8 @@ def _render_environment(
             rendered = renderer.render(document)
         except NvPolicyError as error:
             errors.append(error)
+            if isinstance(error, RenderBudgetError):
+                break  # the render's whole placeholder budget is spent: one message, not one per document
             continue
         if rendered is not None:
             objects.append(rendered)

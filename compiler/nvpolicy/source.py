@@ -9,6 +9,7 @@ document is computed up front, so an alias bomb is refused before anything walks
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import stat
 from pathlib import Path
@@ -31,7 +32,12 @@ MAX_DEPTH = 100
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# Python's own limit on converting integers to and from text (sys.int_info.default_max_str_digits).
+MAX_INT_DIGITS = 4300
+_MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))  # below 10**4300: at most 4,300 digits
+
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -39,7 +45,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 # Timestamps stay the text they were written as: NeuVector has no date fields.
 _AS_TEXT = {_STR, "tag:yaml.org,2002:value", "tag:yaml.org,2002:timestamp"}
 _SCALARS = {
-    "tag:yaml.org,2002:int": yaml.constructor.SafeConstructor.construct_yaml_int,
+    _INT: yaml.constructor.SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": yaml.constructor.SafeConstructor.construct_yaml_float,
     "tag:yaml.org,2002:bool": yaml.constructor.SafeConstructor.construct_yaml_bool,
     "tag:yaml.org,2002:null": yaml.constructor.SafeConstructor.construct_yaml_null,
@@ -131,6 +137,7 @@ class _Builder:
         self.marks: dict[KeyPath, tuple[int, int]] = {}
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
+        self.heights: dict[int, int] = {}
 
     def document(self, node: yaml.Node, index: int) -> SourceDocument:
         if self.aliases and self._size(node) > MAX_EXPANDED_NODES:
@@ -139,8 +146,24 @@ class _Builder:
                 location=self._where(node),
                 hint="an alias bomb or a runaway anchor; write the values out or split the document",
             )
+        if self.aliases and self.heights[id(node)] > MAX_DEPTH:
+            # An alias is built once and shared, so building never walks its depth again: measure it here.
+            raise SourceError(
+                f"document nests deeper than {MAX_DEPTH} levels through YAML aliases",
+                location=self._where(self._deep(node)),
+                hint="anchors that hold aliases of other anchors chain up; write the values out",
+            )
         data = self._build(node, ())
         return SourceDocument(data, Marks(self.name, self.marks), index)
+
+    def _deep(self, node: yaml.Node) -> yaml.Node:
+        """The node at depth MAX_DEPTH on the deepest path: where the nesting passes the limit."""
+        for _ in range(MAX_DEPTH):
+            children = _children(node)
+            if not children:
+                break
+            node = max(children, key=lambda child: self.heights.get(id(child), 1))
+        return node
 
     def _where(self, node: yaml.Node) -> Location:
         return Location(self.name, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -162,6 +185,7 @@ class _Builder:
                     if total > MAX_EXPANDED_NODES:
                         break
                 self.sizes[key] = total
+                self.heights[key] = 1 + max((self.heights.get(id(child), 1) for child in children), default=0)
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in children if id(child) not in self.sizes)
@@ -200,7 +224,19 @@ class _Builder:
         construct = _SCALARS.get(tag)
         if construct is None:
             raise self._tag_error(node)
-        return construct(_SCALAR_CONSTRUCTOR, node)
+        if tag == _INT and len(node.value) > MAX_INT_DIGITS:
+            raise self._int_error(node)  # before reading it: Python refuses to, past 4,300 digits
+        value: Any = construct(_SCALAR_CONSTRUCTOR, node)
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            raise self._int_error(node)  # 0x… and 1:2:… forms read fine but could never be printed
+        return value
+
+    def _int_error(self, node: yaml.ScalarNode) -> SourceError:
+        return SourceError(
+            f"integer {node.value[:20]}… is too large: at most {MAX_INT_DIGITS:,} digits are allowed",
+            location=self._where(node),
+            hint="NeuVector numbers are ports and counts; quote the value if it is text",
+        )
 
     def _tag_error(self, node: yaml.Node) -> SourceError:
         return SourceError(

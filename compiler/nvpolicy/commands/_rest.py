@@ -17,7 +17,8 @@ ControllerUrl = Annotated[str, typer.Option("--controller", help="The controller
 CaFile = Annotated[Path | None, typer.Option("--ca-file", help="PEM file with the CA that signed the controller's "
                                              "certificate (default: the system's CAs).", metavar="FILE")]
 Insecure = Annotated[bool, typer.Option("--insecure", help="Skip TLS certificate verification (and allow http://).")]
-Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.", min=1.0)]
+Timeout = Annotated[float, typer.Option("--timeout", help="Seconds one REST call may take in all: connect, "
+                                        "send and the whole answer (1 to 3600).", min=1.0, max=3600.0)]
 
 CREDENTIALS_HELP = """\
 Credentials come from the environment: NVPOLICY_APIKEY (sent as X-Auth-Apikey), or
@@ -27,7 +28,9 @@ prompted for. They are never printed or written.
 
 
 def connect(url: str, ca_file: Path | None, insecure: bool, timeout: float) -> Controller:
-    from nvpolicy.nvapi import Controller, Credentials
+    from nvpolicy.nvapi import Controller, Credentials, parse_controller_url
+
+    parse_controller_url(url)  # a bad URL is reported before any credential is asked for
 
     def prompt(label: str, hide: bool) -> str:
         return str(typer.prompt(label, hide_input=hide, err=True))

@@ -19,7 +19,16 @@ import yaml
 from yaml.events import MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
 
 # One definition of how scalars read: the full loader's own tables.
-from nvpolicy.source import _AS_TEXT, _SCALAR_CONSTRUCTOR, _SCALARS, MAX_DEPTH, _Loader
+from nvpolicy.source import (
+    _AS_TEXT,
+    _INT,
+    _MAX_INT_BITS,
+    _SCALAR_CONSTRUCTOR,
+    _SCALARS,
+    MAX_DEPTH,
+    MAX_INT_DIGITS,
+    _Loader,
+)
 
 _NULL = "tag:yaml.org,2002:null"
 
@@ -39,9 +48,11 @@ def _resolve_plain(loader: Any, text: str) -> Any:
         value: Any = text
     else:
         construct = _SCALARS.get(tag)
-        if construct is None:  # a merge key used as a value, or the like
+        if construct is None or (tag == _INT and len(text) > MAX_INT_DIGITS):  # a merge key, a huge integer
             raise _Decline
         value = construct(_SCALAR_CONSTRUCTOR, yaml.ScalarNode(tag, text))
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            raise _Decline  # the full loader explains why it is refused
     _plain[text] = value
     return value
 

@@ -62,6 +62,7 @@ def merge_environment_text(text: str, name: str, data: Mapping[str, Any]) -> Env
 
     from nvpolicy.learn.merge import plain, roundtrip_data
 
+    _check_existing(text, name)
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -95,3 +96,23 @@ def merge_environment_text(text: str, name: str, data: Mapping[str, Any]) -> Env
         yaml.dump(document, stream)
         result.text = stream.getvalue()
     return result
+
+
+def _check_existing(text: str, name: str) -> None:
+    """Read the file as every environment file is read first (duplicate keys, tags, aliases, sizes),
+    so the round-trip editor only ever sees a file nvpolicy itself accepts; refuse shapes it cannot merge."""
+    from nvpolicy.errors import EnvironmentFileError
+    from nvpolicy.source import load_text
+
+    documents = load_text(text, name)
+    if len(documents) > 1 or (documents and not isinstance(documents[0].data, dict)):
+        raise EnvironmentFileError("an environment file holds exactly one YAML mapping",
+                                   location=documents[0].locate(), hint="--env-out names an environment file")
+    data = documents[0].data if documents else {}
+    for key in ("namespace", "policy_mode"):
+        if key in data and not isinstance(data[key], str):
+            raise EnvironmentFileError(f"{key!r} must be text", location=documents[0].locate((key,)), path=(key,))
+    peers = data.get("peers")
+    if peers is not None and not isinstance(peers, dict):
+        raise EnvironmentFileError("'peers' must be a mapping of peer names to bindings",
+                                   location=documents[0].locate(("peers",)), path=("peers",))

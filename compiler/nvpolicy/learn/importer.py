@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ def plan_import(export: Export, namespace: str | None, observed: ObservedPorts |
                 split: bool = False, declared_containers: Mapping[str, str] | None = None) -> ImportPlan:
     plan = ImportPlan()
     report = plan.report
+    _check_name_lengths(export)
     referred = resolve_referrals(export)
     if namespace is not None:
         _check_namespace(namespace, export)
@@ -101,6 +103,17 @@ def _report_events(observed: ObservedPorts, report: ImportReport) -> None:
                             "export (client and server group); ports are locked to well-known ports")
 
 
+def _check_name_lengths(export: Export) -> None:
+    """A custom resource's name is a Kubernetes name (at most 253 characters): a longer one could never be
+    applied, and would be written into file names past the file system's limit."""
+    for item in [*export.rules, *export.definitions.values(), *export.others]:
+        name = str(item.data["metadata"]["name"])
+        if len(name) > MAX_NAME:
+            raise SourceError(f"metadata.name is {len(name):,} characters long ({name[:40]}…); Kubernetes names "
+                              f"have at most {MAX_NAME}", location=item.location, path=("metadata", "name"),
+                              hint="this is not an export NeuVector wrote; check the file")
+
+
 def _check_namespace(namespace: str, export: Export) -> None:
     """A namespace the export never names would lift nothing and write an environment that does not
     reproduce the export: almost always a typo, so it is refused rather than imported literally."""
@@ -138,8 +151,19 @@ def lift_back(text: str, namespace: str) -> str:
     return text.replace(NAMESPACE, namespace)
 
 
+# File stems stay well under NAME_MAX (255 bytes) with a counter and ".yaml" added: group names from an
+# export may be that long themselves. A shortened stem ends in a digest of the whole name, so it stays unique.
+_MAX_STEM = 200
+# Kubernetes' limit on metadata.name (a DNS-1123 subdomain), as the CRD schemas say.
+MAX_NAME = 253
+
+
 def _stem(text: str) -> str:
-    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip(".-") or "policy"
+    stem = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip(".-") or "policy"
+    if len(stem) > _MAX_STEM:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem[:_MAX_STEM - 11].rstrip('.-')}-{digest}"
+    return stem
 
 
 def _free_stem(group: str, target: str, stems: dict[str, str]) -> str:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import yaml
 
-API_VERSION = "neuvector.com/v1"
-DEFINITION = "NvGroupDefinition"
-RULE_KINDS = ("NvSecurityRule", "NvClusterSecurityRule")
+from nvpolicy.nv.kinds import API_VERSION, RULE_KINDS
+from nvpolicy.nv.kinds import GROUP_DEFINITION as DEFINITION
 
 
 class _Loader(yaml.SafeLoader):

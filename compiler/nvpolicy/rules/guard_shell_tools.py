@@ -25,9 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
+from nvpolicy.nv.kinds import RULE_KINDS
 from nvpolicy.nv.tools import NETWORK_TOOLS, PACKAGE_MANAGERS, SHELLS
 from nvpolicy.rules import Hit, RuleContext
-from nvpolicy.rules._walk import RULE_KINDS, allowed_binary, items
+from nvpolicy.rules._walk import allowed_binary, items
 
 ID = "production-shell"
 LEVEL = "warning"

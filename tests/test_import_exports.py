@@ -40,8 +40,8 @@ SERVICES = ["orders", "postgres", "redis-cache", "web"]
 APPS = ["PostgreSQL", "Redis", "HTTP", "SSL", "DNS", "GRPC", "any"]
 METRICS = {"grp_band_width": 0, "grp_sess_cur": 0, "grp_sess_rate": 0, "mon_metric": False}
 MODES = ["Discover", "Monitor", "Protect"]
-# Peers and process rules that NeuVector accepts but validate refuses until h13-net lands in main.
-STAR = False
+# Peers and process rules that NeuVector accepts (Workload:ingress, nv.ip.*, partial criteria, allow */*).
+STAR = True
 SIDECAR = {"action": "allow", "name": "envoy", "path": "/usr/local/bin/envoy"}
 
 

@@ -7,9 +7,8 @@ Unicode classes such as ``\\p{L}`` work.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import re2  # type: ignore[import-untyped]  # google-re2: Go's regexp engine (RE2)
+from nvpolicy.nv.goregexp import compile_error
 
 OPS = ("=", "!=", "contains", "prefix", "regex", "!regex")  # S12
 EXACT_OPS = ("=", "!=")  # S13: the only ops that accept an empty value
@@ -20,19 +19,9 @@ SERVICE = "service"
 DOMAIN = "domain"
 CONTAINER = "container"
 
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False  # RE2 logs to stderr otherwise; the caller reports the error
-
-
-@lru_cache(maxsize=4096)
 def regex_problem(pattern: str) -> str | None:
     """Why Go's regexp (RE2) refuses ``pattern``, or None."""
-    try:
-        re2.compile(pattern, options=_OPTIONS)
-    except re2.error as error:
-        detail = error.args[0] if error.args else error
-        return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
-    return None
+    return compile_error(pattern)
 
 
 def wildcard_problem(op: str, value: str) -> bool:

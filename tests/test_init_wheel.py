@@ -90,7 +90,7 @@ def runner(installed: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 @pytest.fixture(scope="module")
 def origin(runner: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The team's policy repo on the forge: `nvpolicy init` committed on main, and a pull request branch
-    that changes only prod (its database port)."""
+    that changes only prod (its managed database moves to another host; the policy tests still pass)."""
     root = tmp_path_factory.mktemp("forge")
     work = root / "laptop"
     done = _run(["nvpolicy", "init", str(work)], root, runner)
@@ -103,8 +103,10 @@ def origin(runner: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
     git(work, "remote", "add", "origin", str(bare))
     git(work, "switch", "-q", "-c", "feature")
     prod = work / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text(encoding="utf-8").replace("port: 5432", "port: 6432"), encoding="utf-8")
-    git(work, "commit", "-q", "-am", "prod: the managed database listens on 6432")
+    text = prod.read_text(encoding="utf-8")
+    assert "url-to-my-external-db.com" in text
+    prod.write_text(text.replace("url-to-my-external-db.com", "orders-db.prod.example.com"), encoding="utf-8")
+    git(work, "commit", "-q", "-am", "prod: the managed database moved")
     git(work, "push", "-q", "origin", "feature")
     return bare
 
@@ -241,7 +243,7 @@ def test_github_pull_request_and_publish_jobs(origin: Path, runner: dict[str, st
         assert json.loads(path.read_text())["runs"][0]["automationDetails"]["id"] == f"nvpolicy/{path.stem}/"
     comments = _comments(github_api)
     assert list(comments) == ["prod"], "only the environment the pull request changes gets a comment"
-    assert "6432" in comments["prod"]
+    assert "orders-db.prod.example.com" in comments["prod"]
     assert github_api.tokens == {f"Bearer {GITHUB_TOKEN}"}
 
     (tmp_path / "main").mkdir()

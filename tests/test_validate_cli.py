@@ -87,7 +87,7 @@ def test_text_format_and_hint() -> None:
                      "[S36; NeuVector: \"Invalid ports format for rule orders-to-peer(under egress section)\"] "
                      "[NvSecurityRule shop/nv.orders.shop] (ports)")
     assert hint.startswith("  hint: ports are like")
-    assert summary == "1 errors, 0 warnings, 0 notes"
+    assert summary == "1 error, 0 warnings, 0 notes"
 
 
 def test_sarif_has_the_required_structure() -> None:

@@ -37,7 +37,8 @@ def import_export(
     app_name: Annotated[str | None, typer.Option(
         "--app", help="Write into policies/<NAME>/ (one folder per application).", metavar="NAME")] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write every object into FILE ('-': stdout) instead of one file per target group.",
+        "--out", "-o", "--output", help="Write every object into FILE ('-': stdout) instead of one file per "
+        "target group.",
         metavar="FILE")] = None,
     policies_dir: Annotated[Path | None, typer.Option(
         "--policies-dir", help="Write the source files into DIR (default: <project>/policies).",

@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
 
 def publish(
     ctx: typer.Context,
-    env: Annotated[str, typer.Option("--env", "-e", help="Environment to render and publish.")],
+    envs: Annotated[list[str], typer.Option("--env", "-e", help="Environment to render and publish (one).",
+                                            show_default=False)],
     repo: Annotated[Path, typer.Option("--repo", help="The deploy repo: a git work tree.", metavar="PATH")],
     subdir: Annotated[
         str | None, typer.Option("--dir", help="Directory in the deploy repo that publish owns (default: ENV).",
@@ -62,12 +63,16 @@ def publish(
     Gated: refused (exit 1, the deploy repo untouched) when lint has errors or an expectation in
     expect/*.yaml fails for ENV, unless --no-gate --reason TEXT.
     """
+    from nvpolicy.choices import one_value
     from nvpolicy.cli import project_dir
     from nvpolicy.publish.run import PublishRequest
     from nvpolicy.publish.run import publish as run_publish
 
     project = project_dir(ctx)
     _check_gate_options(no_gate, reason)
+    # One environment per commit: --dir and the commit message are about one environment.
+    env = one_value("--env", envs, "publish commits one environment into one directory per call")
+    assert env is not None  # --env is required by the option itself
     request = PublishRequest(project, env, repo.expanduser(), subdir, message, branch,
                              _push_remote(push, remote, ctx.args), allow_dirty, tuple(overrides),
                              lambda: _gate(project, env, overrides, reason if no_gate else None))

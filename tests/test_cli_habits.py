@@ -164,3 +164,20 @@ def test_controller_url_is_asked_for_when_neither_option_nor_variable(
     code, out, err = run(capsys, "pull", "--group", "nv.a.b")
     assert (code, out) == (2, "") and "--controller" in err
     assert "NVPOLICY_CONTROLLER" in flat_help(capsys, "events")
+
+
+def test_import_json_names_files_peers_and_env_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.conftest import EXAMPLES
+
+    sample = EXAMPLES / "neuvector-docs_usingcrd_sample-exported-crd.yaml"
+    code, out, err = run(capsys, "-C", str(tmp_path), "import", str(sample), "-n", "demo", "--env-out",
+                         "environments/demo.yaml", "--format", "json")
+    assert code == 0, err
+    shown = json.loads(out)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.yaml"))
+    assert sorted(shown["written"]) == written and "environments/demo.yaml" in written
+    assert shown["env_file"] == "environments/demo.yaml" and shown["env_file_written"] is True
+    assert shown["peers"]["test"] == {"address": "google.com", "group": "test", "port": 443}
+    assert shown["conflicts"] == []
+    code, out, err = run(capsys, "-C", str(tmp_path), "import", str(sample), "-o", "-", "--format", "json")
+    assert (code, out) == (2, "") and "both write to stdout" in err

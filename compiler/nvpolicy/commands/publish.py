@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help
+
 ORDER = 50
 EXAMPLES = """\
 Examples:
@@ -16,6 +18,8 @@ Examples:
   nvpolicy publish --env qa --repo ../deploy --dir clusters/eu/qa --push
 
   nvpolicy publish --env prod --repo ../deploy --branch main --push upstream --message "Release 2026.11"
+
+  nvpolicy publish --env prod --repo ../deploy --format json
 """
 
 
@@ -57,6 +61,9 @@ def publish(
                                           "fails; needs --reason, recorded in the commit.")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the gate is overridden (with --no-gate).",
                                                metavar="TEXT")] = None,
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", SUMMARY_FORMATS)
+                                               + " json: env, commit, branch, deploy dir, changed files.",
+                                               autocompletion=lambda: list(SUMMARY_FORMATS))] = "text",
 ) -> None:
     """Render ENV into PATH/SUBDIR of a deploy repo and commit it; no commit when nothing changed.
 
@@ -67,6 +74,8 @@ def publish(
     from nvpolicy.cli import project_dir
     from nvpolicy.publish.run import PublishRequest
     from nvpolicy.publish.run import publish as run_publish
+
+    check_choice("--format", output_format, SUMMARY_FORMATS)
 
     project = project_dir(ctx)
     _check_gate_options(no_gate, reason)
@@ -79,6 +88,15 @@ def publish(
     result = run_publish(request)
     for note in result.recovered:
         typer.echo(f"note: {note}", err=True)
+    if output_format == "json":
+        import json
+
+        shown = {"env": result.env, "commit": result.commit, "branch": result.branch, "repo": str(repo),
+                 "directory": result.directory, "files": result.files, "pushed": result.pushed,
+                 "source": {"commit": result.source.commit, "branch": result.source.branch,
+                            "dirty": result.source.dirty}}
+        typer.echo(json.dumps(shown, indent=2))
+        return
     where = f"{repo}/{result.directory}/"
     if result.commit is None:
         typer.echo(f"{result.env}: no changes; {where} already matches, nothing committed")

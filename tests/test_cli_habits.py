@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from nvpolicy.choices import check_choice, choice_help, plural
 from nvpolicy.cli import main
 from nvpolicy.errors import NvPolicyError
+
 from tests.conftest import tree_bytes
 
 

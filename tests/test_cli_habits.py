@@ -181,3 +181,24 @@ def test_import_json_names_files_peers_and_env_file(capsys: pytest.CaptureFixtur
     assert shown["conflicts"] == []
     code, out, err = run(capsys, "-C", str(tmp_path), "import", str(sample), "-o", "-", "--format", "json")
     assert (code, out) == (2, "") and "both write to stdout" in err
+
+
+@pytest.mark.parametrize(("overrides", "policy_edit", "meant"), [
+    (("--set", "namespce=x"), None, "did you mean 'namespace'? (top-level keys: "),
+    (("--set", "peers.db.prot=1"), None, "did you mean 'port'? (keys here: service, namespace, port)"),
+    ((), ("{{ peers.db.port }}", "{{ peers.db.prot }}"), "did you mean 'port'? Or add prot: to peers.db"),
+    ((), ("{{ peers.db.port }}", "{{ vars.prot }}"), "did you mean 'port'?"),
+])
+def test_misspelt_keys_and_names_get_a_did_you_mean(capsys: pytest.CaptureFixture[str], example_project: Path,
+                                                   overrides: tuple[str, ...], policy_edit: tuple[str, str] | None,
+                                                   meant: str) -> None:
+    env_file = example_project / "environments" / "dev.yaml"
+    env_file.write_text(env_file.read_text(encoding="utf-8") + "vars:\n  port: 5432\n", encoding="utf-8")
+    if policy_edit:
+        policy = example_project / "policies" / "postgres.yaml"
+        text = policy.read_text(encoding="utf-8")
+        assert policy_edit[0] in text
+        policy.write_text(text.replace(policy_edit[0], policy_edit[1]), encoding="utf-8")
+    code, out, err = run(capsys, "-C", str(example_project), "render", "--env", "dev", "-o", "-", *overrides)
+    assert (code, out) == (2, "")
+    assert f"hint: {meant}" in err

@@ -769,9 +769,11 @@ class _PeerFields(dict[str, Any]):
     peer: str
 
     def __missing__(self, field: str) -> Any:
+        close = difflib.get_close_matches(str(field), [key for key in self if isinstance(key, str)], n=1)
+        mean = f"did you mean {close[0]!r}? Or " if close else ""
         raise TemplateFault(
             f"peer {self.peer!r} has no {field!r} in environment {self.environment.name!r}",
-            f"add {field}: to peers.{self.peer} in environments/{self.environment.name}.yaml",
+            f"{mean}add {field}: to peers.{self.peer} in environments/{self.environment.name}.yaml",
         )
 
 

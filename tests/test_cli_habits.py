@@ -202,3 +202,17 @@ def test_misspelt_keys_and_names_get_a_did_you_mean(capsys: pytest.CaptureFixtur
     code, out, err = run(capsys, "-C", str(example_project), "render", "--env", "dev", "-o", "-", *overrides)
     assert (code, out) == (2, "")
     assert f"hint: {meant}" in err
+
+
+def test_a_when_no_environment_satisfies_is_a_lint_warning(capsys: pytest.CaptureFixture[str],
+                                                           example_project: Path) -> None:
+    policy = example_project / "policies" / "postgres.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "env == 'dev'" in text
+    code, out, _ = run(capsys, "-C", str(example_project), "lint", "--env", "prod")
+    assert code == 0 and "unreachable-when" not in out
+    policy.write_text(text.replace("env == 'dev'", "env == 'dve'"), encoding="utf-8")
+    code, out, _ = run(capsys, "-C", str(example_project), "lint", "--env", "prod")
+    assert code == 0  # a warning
+    assert "policies/postgres.yaml:4:7: [warning] when: admits none of the environments (dev, prod, qa)" in out
+    assert "(unreachable-when)" in out

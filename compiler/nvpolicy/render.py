@@ -614,6 +614,11 @@ class Renderer:
         data = self._value(document, source, ())
         return RenderedObject(data, document)
 
+    def includes(self, document: SourceDocument) -> bool:
+        """Whether the document's ``when:`` (if any) admits this environment."""
+        source = document.data
+        return not (isinstance(source, dict) and WHEN_KEY in source) or self._included(document, source[WHEN_KEY])
+
     def render_all(self, documents: Iterable[SourceDocument]) -> list[RenderedObject]:
         return [obj for obj in map(self.render, documents) if obj is not None]
 

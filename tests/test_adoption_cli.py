@@ -108,7 +108,7 @@ def test_sarif_rules_link_to_their_reference_entry(example_project: Path) -> Non
 
 
 def test_help_lists_format_choices_and_completion_is_on() -> None:
-    assert "text, json, sarif, github, codequality" in run_nvpolicy("lint", "--help").stdout.replace("\n", " ")
+    assert "text, json, sarif, github or codequality" in run_nvpolicy("lint", "--help").stdout.replace("\n", " ")
     assert "--install-completion" in run_nvpolicy("--help").stdout
 
 

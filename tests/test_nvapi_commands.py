@@ -49,7 +49,20 @@ def test_events_filters_by_since(fake: FakeController, cert: tuple[Path, Path], 
     data = json.loads(out.read_text(encoding="utf-8"))
     assert [v["id"] for v in data["violations"]] == ["new"]
     assert [i["id"] for i in data["incidents"]] == ["i-new"]
-    assert "1 violations, 1 incidents" in result.stderr
+    assert "1 violation, 1 incident" in result.stderr
+
+
+def test_the_controller_url_comes_from_nvpolicy_controller(fake: FakeController, cert: tuple[Path, Path],
+                                                            tmp_path: Path) -> None:
+    fake.state.violations = [{"id": "v", "reported_timestamp": 4_000_000_000}]
+    result = run_nvpolicy("events", "--ca-file", str(cert[0]),
+                          env={"NVPOLICY_APIKEY": APIKEY, "NVPOLICY_CONTROLLER": fake.url})
+    assert result.returncode == 0, result.stderr
+    assert [v["id"] for v in json.loads(result.stdout)["violations"]] == ["v"]
+    # The option wins over the variable.
+    wrong = run_nvpolicy("events", "--controller", fake.url + "0", "--ca-file", str(cert[0]), "--timeout", "1",
+                         env={"NVPOLICY_APIKEY": APIKEY, "NVPOLICY_CONTROLLER": fake.url})
+    assert wrong.returncode != 0 and wrong.stdout == ""
 
 
 def test_push_imports_the_rendered_list_and_waits(fake: FakeController, cert: tuple[Path, Path],

@@ -39,7 +39,7 @@ def test_write_then_render_allows_exactly_the_proposals(example_project: Path, t
     written = run_nvpolicy("-C", str(example_project), "propose", str(events), "--env", "dev", "--write")
     assert written.returncode == 1, written.stderr
     assert "wrote 4 proposals to environments/dev.yaml, policies/orders.yaml" in written.stderr
-    assert "3 flagged items were not written" in written.stderr
+    assert "3 flagged items not written" in written.stderr
     assert "note: new peer api-stripe-com: prod, qa" in written.stderr
 
     after = _rendered(example_project, "dev", tmp_path / "after")

@@ -46,7 +46,7 @@ def test_first_publish_commits_the_render_with_provenance(source: Path, deploy: 
     message = git(deploy, "log", "-1", "--format=%B")
     assert message.startswith("nvpolicy publish dev: 2 added, 0 changed, 0 removed")
     assert "Environment: dev" in message
-    assert f"Source: {git(source, 'rev-parse', '--short', 'HEAD')} (clean)" in message
+    assert f"Source: {git(source, 'rev-parse', '--short', 'HEAD')} (clean) on branch main" in message
     owned = (deploy / "dev" / MANIFEST).read_text(encoding="utf-8").splitlines()[1:]
     assert owned == sorted(rendered(source, "dev", tmp_path))
     assert leftovers(deploy) == []

@@ -67,7 +67,7 @@ def test_name_referral_export_is_clean_and_needs_its_definitions(tmp_path: Path)
     write_tree(tmp_path, {"export.yaml": NAME_REFERRAL_EXPORT})
     result = run_nvpolicy("-C", str(tmp_path), "validate", "export.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "0 errors, 0 warnings, 0 notes\n"
+    assert result.stdout == "0 errors, 0 warnings, 0 notes\nchecked 1 file, 2 NeuVector objects\n"
     rules_only = NAME_REFERRAL_EXPORT.split("\n---\n", 1)[1]
     write_tree(tmp_path, {"export.yaml": rules_only})
     result = run_nvpolicy("-C", str(tmp_path), "validate", "export.yaml")
@@ -81,13 +81,14 @@ def test_name_referral_export_is_clean_and_needs_its_definitions(tmp_path: Path)
 def test_text_format_and_hint() -> None:
     result = run_nvpolicy("-C", str(Path(__file__).parent), "validate", BAD)
     assert result.returncode == 1
-    first, hint, summary = result.stdout.splitlines()
+    first, hint, summary, checked = result.stdout.splitlines()
     assert first == ("validate_corpus/ports-reversed-range.yaml:17:14: [error] ports 'tcp/8080-8000' are invalid: "
                      "'tcp/8080-8000': a range runs from the lower to the higher port "
                      "[S36; NeuVector: \"Invalid ports format for rule orders-to-peer(under egress section)\"] "
                      "[NvSecurityRule shop/nv.orders.shop] (ports)")
     assert hint.startswith("  hint: ports are like")
-    assert summary == "1 errors, 0 warnings, 0 notes"
+    assert summary == "1 error, 0 warnings, 0 notes"
+    assert checked == "checked 1 file, 1 NeuVector object"
 
 
 def test_sarif_has_the_required_structure() -> None:
@@ -144,7 +145,9 @@ def test_rendered_output_validates_clean(example_project: Path) -> None:
                               "--format", output_format)
         assert render.returncode == 0, render.stderr
         result = run_nvpolicy("-C", str(example_project), "validate", str(out))
-        assert (result.returncode, result.stdout) == (0, "0 errors, 0 warnings, 0 notes\n")
+        assert result.returncode == 0
+        assert result.stdout.startswith("0 errors, 0 warnings, 0 notes\nchecked ")
+        assert result.stdout.endswith((" 3 files, 2 NeuVector objects\n", " 1 file, 2 NeuVector objects\n"))
 
 
 def test_non_neuvector_documents_are_findings(tmp_path: Path) -> None:
@@ -208,3 +211,25 @@ def test_github_format_annotates_unreadable_files_too(tmp_path: Path) -> None:
                                                         "error file=dup.yaml,line=2,col=1,title=input-error"]
     assert "duplicate key 'kind'" in lines[1]
     assert "dup.yaml:2:1: error: duplicate key 'kind'" in result.stderr  # the log keeps the plain message
+
+
+def test_nothing_to_validate_is_an_error_that_says_where_it_looked(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"empty/README.md": "no yaml\n", "kz/kustomization.yaml": "kind: Kustomization\n"})
+    for folder, looked in (("empty", "no *.yaml or *.yml file there"),
+                           ("kz", "looked at 1 file (kz/kustomization.yaml)")):
+        result = run_nvpolicy("-C", str(tmp_path), "validate", folder)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert f"error: no NeuVector object in {folder}: {looked}" in result.stderr
+
+
+def test_policy_source_points_at_lint(example_project: Path) -> None:
+    result = run_nvpolicy("-C", str(example_project), "validate", "policies")
+    assert (result.returncode, result.stdout) == (2, "")
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("policies/") and "this is nvpolicy source" in first
+    assert "nvpolicy lint --env ENV" in result.stderr
+    # A lone '{{' (as in a WAF pattern of an export) is data, not a placeholder.
+    (example_project / "waf.yaml").write_text(
+        "apiVersion: neuvector.com/v1\nkind: NvWafSecurityRule\nmetadata: {name: w}\n"
+        "spec: {sensor: {name: w, comment: 'a {{ b', rules: []}}\n", encoding="utf-8")
+    assert "nvpolicy source" not in run_nvpolicy("-C", str(example_project), "validate", "waf.yaml").stderr

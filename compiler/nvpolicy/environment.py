@@ -286,6 +286,18 @@ def _peer_branch_error(error: Any) -> Any:
     return max(branch, key=lambda sub: len(sub.absolute_path)) if branch else error
 
 
+def _unknown_key_hint(error: Any, path: KeyPath) -> str | None:
+    """The keys allowed here, led by a did-you-mean for the first unknown one (a file's key or --set's)."""
+    from nvpolicy.choices import did_you_mean
+
+    allowed = list(error.schema.get("properties", {}))
+    listed = (f"top-level keys: {', '.join(allowed)}" if not path
+              else f"keys here: {', '.join(allowed)}" if allowed else None)
+    extra = [key for key in error.instance if key not in allowed] if isinstance(error.instance, dict) else []
+    close = did_you_mean(str(extra[0]), allowed) if extra else None
+    return f"{close} ({listed})" if close and listed else close or listed
+
+
 def _describe(error: Any) -> str:
     if error.validator == "additionalProperties":
         return str(error.message).replace("Additional properties are not allowed", "unknown key")
@@ -299,8 +311,8 @@ def _describe(error: Any) -> str:
 
 
 def _hint(error: Any, path: KeyPath) -> str | None:
-    if error.validator == "additionalProperties" and not path:
-        return "top-level keys: extends, description, namespace, policy_mode, production, peers, vars, lint, neuvector"
+    if error.validator == "additionalProperties":
+        return _unknown_key_hint(error, path)
     if path and path[0] == "namespace":
         return "a namespace is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters"
     if error.validator == "not":

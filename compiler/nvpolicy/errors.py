@@ -86,5 +86,5 @@ class ErrorGroup(NvPolicyError):
     def format_message(self) -> str:
         lines = [error.format_message() for error in self.errors]
         if self.omitted:
-            lines.append(f"... and {self.omitted:,} more errors ({len(self.errors)} shown)")
+            lines.append(f"... and {self.omitted:,} more error{'s' * (self.omitted != 1)} ({len(self.errors)} shown)")
         return "\n".join(lines)

@@ -64,6 +64,7 @@ def load_objects(files: Iterable[tuple[Path, str]],
         except NvPolicyError as error:
             errors.append(error)
             continue
+        check_not_source(documents)
         for document in documents:
             for obj in _objects(document):
                 findings.extend(_normalise(obj))
@@ -74,6 +75,48 @@ def load_objects(files: Iterable[tuple[Path, str]],
     if errors:
         raise ErrorGroup(errors)
     return objects, findings
+
+
+class NoObjectsError(SourceError):
+    """Nothing to validate: an empty run must not pass for a clean one."""
+
+
+class PolicySourceError(SourceError):
+    """validate was given nvpolicy source (policies/), which only means something once rendered."""
+
+
+def check_not_source(documents: Iterable[SourceDocument]) -> None:
+    """Refuse nvpolicy source: a top-level ``when:`` or a ``{{ … }}`` placeholder in any string.
+
+    Validating source would report every placeholder as a schema error; the user meant lint. Only a
+    closed placeholder counts (``{#`` or a lone ``{{`` can occur in a WAF or DLP pattern of an export).
+    """
+    from nvpolicy.render import WHEN_KEY
+
+    for document in documents:
+        data = document.data
+        if isinstance(data, dict) and WHEN_KEY in data:
+            found: KeyPath | None = (WHEN_KEY,)
+        else:
+            found = _placeholder_path(data, ())
+        if found is not None:
+            raise PolicySourceError(
+                "this is nvpolicy source (a placeholder or when:), not NeuVector YAML: it is checked once rendered",
+                location=document.locate(found),
+                hint="check the source per environment: nvpolicy lint --env ENV (or --all); "
+                     "validate takes rendered output, e.g. nvpolicy validate rendered/ENV")
+
+
+def _placeholder_path(value: Any, path: KeyPath) -> KeyPath | None:
+    if isinstance(value, str):
+        start = value.find("{{")
+        return path if start >= 0 and "}}" in value[start:] else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _placeholder_path(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def _objects(document: SourceDocument) -> list[RenderedObject]:

@@ -16,9 +16,10 @@ from typing import Any
 
 from nvpolicy.environment import Environment, environment_names, load_environment
 from nvpolicy.errors import EnvironmentFileError, NvPolicyError
-from nvpolicy.model import Finding
+from nvpolicy.model import Finding, RenderedObject, SourceDocument
 
 LEAK_RULE = "environment-leak"
+UNREACHABLE_RULE = "unreachable-when"
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,21 @@ def lint_environment(
     project: Path, env_name: str, overrides: Iterable[str] = (), *, today: datetime.date | None = None,
     apply_path: str = "crd",
 ) -> LintResult:
-    from nvpolicy.pipeline import check_settings, render_environment
+    from nvpolicy.pipeline import check_settings, load_policies, render_environment
     from nvpolicy.rules import GUARDRAILS, load_rules, run_rules
     from nvpolicy.validate import validate_objects
 
     overrides = list(overrides)
-    rendered = render_environment(project, env_name, overrides, check=False)
+    documents = load_policies(project)
+    rendered = render_environment(project, env_name, overrides, documents, check=False)
     environment = rendered.environment
     guardrails = load_rules(GUARDRAILS)
     levels, options = _configuration(environment, guardrails)
     options[LEAK_RULE] = {**options.get(LEAK_RULE, {}),
                           "foreign": foreign_values(project, environment)}
+    if levels.get(UNREACHABLE_RULE) != "off":
+        options[UNREACHABLE_RULE] = {**options.get(UNREACHABLE_RULE, {}),
+                                     **when_inputs(project, environment, documents)}
     findings = validate_objects(rendered.objects, check_settings(environment, apply_path))
     findings += run_rules(rendered.objects, guardrails, levels=levels, options=options, environment=environment)
     kept = apply_waivers(findings, environment, today or datetime.datetime.now(datetime.timezone.utc).date())
@@ -79,6 +84,28 @@ def _known_rule(environment: Environment, rule_id: str, known: set[str], path: t
     close = difflib.get_close_matches(rule_id, sorted(known), n=1)
     raise EnvironmentFileError(f"unknown lint rule {rule_id!r}", location=environment.locate(path), path=path,
                                hint=f"did you mean {close[0]!r}?" if close else f"rules: {', '.join(sorted(known))}")
+
+
+def when_inputs(project: Path, environment: Environment, documents: Sequence[SourceDocument]) -> dict[str, Any]:
+    """The unreachable-when rule's inputs: the policy documents that have a ``when:`` and every environment
+    of the project (this one as linted, with its --set overrides; the others as their files say).
+
+    When a sibling environment cannot be loaded the rule gets no documents: its own lint reports the
+    problem, and a false "never rendered" would mislead.
+    """
+    from nvpolicy.render import WHEN_KEY
+
+    guarded = [RenderedObject(doc.data, doc) for doc in documents
+               if isinstance(doc.data, dict) and WHEN_KEY in doc.data]
+    environments = [environment]
+    for name in environment_names(project) if guarded else ():
+        if name == environment.name:
+            continue
+        try:
+            environments.append(load_environment(project, name))
+        except NvPolicyError:
+            return {"documents": [], "environments": environments}
+    return {"documents": guarded, "environments": environments}
 
 
 def foreign_values(project: Path, environment: Environment) -> dict[str, str]:

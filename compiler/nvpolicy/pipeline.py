@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 POLICIES_DIR = "policies"
 RENDERED_DIR = "rendered"
-FORMATS = ("crds", "list")
 MAX_REPORTED_ERRORS = 25
 
 
@@ -195,6 +194,16 @@ def _layout(objects: Sequence[RenderedObject], output_format: str) -> list[Outpu
 
 
 def _list_layout(objects: Sequence[RenderedObject]) -> list[OutputFile]:
+    files = []
+    for name, documents in _list_documents(objects):
+        files.append(OutputFile(name, dump_all(documents)))
+        if name == REGISTRY["NvSecurityRule"].list_file:
+            _check_rest_import(files[-1])
+    return files
+
+
+def _list_documents(objects: Sequence[RenderedObject]) -> list[tuple[str, list[dict[str, object]]]]:
+    """(file name, its kind: List documents) in file-name order."""
     by_file: dict[str, list[RenderedObject]] = {}
     for obj in sorted(objects, key=lambda o: o.id):
         by_file.setdefault(REGISTRY[obj.id.kind].list_file, []).append(obj)
@@ -203,11 +212,17 @@ def _list_layout(objects: Sequence[RenderedObject]) -> list[OutputFile]:
         # NeuVector's import reads group definitions first, as a List of their own.
         definitions = [o.data for o in members if o.id.kind == GROUP_DEFINITION]
         rules = [o.data for o in members if o.id.kind != GROUP_DEFINITION]
-        documents = [as_list(part) for part in (definitions, rules) if part]
-        files.append(OutputFile(name, dump_all(documents)))
-        if name == REGISTRY["NvSecurityRule"].list_file:
-            _check_rest_import(files[-1])
+        files.append((name, [as_list(part) for part in (definitions, rules) if part]))
     return files
+
+
+def stream(objects: Sequence[RenderedObject], output_format: str = "crds") -> str:
+    """The layout's documents as one multi-document YAML text (``render --out -``, ``kubectl apply -f -``):
+    the objects in the order their files sort, kustomization.yaml left out (it only lists the files)."""
+    with _bulk():
+        if output_format == "list":
+            return dump_all([document for _, documents in _list_documents(objects) for document in documents])
+        return dump_all([obj.data for obj in sorted(objects, key=lambda o: o.id)])
 
 
 def _check_rest_import(file: OutputFile) -> None:

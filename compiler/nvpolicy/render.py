@@ -614,6 +614,11 @@ class Renderer:
         data = self._value(document, source, ())
         return RenderedObject(data, document)
 
+    def includes(self, document: SourceDocument) -> bool:
+        """Whether the document's ``when:`` (if any) admits this environment."""
+        source = document.data
+        return not (isinstance(source, dict) and WHEN_KEY in source) or self._included(document, source[WHEN_KEY])
+
     def render_all(self, documents: Iterable[SourceDocument]) -> list[RenderedObject]:
         return [obj for obj in map(self.render, documents) if obj is not None]
 
@@ -769,9 +774,11 @@ class _PeerFields(dict[str, Any]):
     peer: str
 
     def __missing__(self, field: str) -> Any:
+        close = difflib.get_close_matches(str(field), [key for key in self if isinstance(key, str)], n=1)
+        mean = f"did you mean {close[0]!r}? Or " if close else ""
         raise TemplateFault(
             f"peer {self.peer!r} has no {field!r} in environment {self.environment.name!r}",
-            f"add {field}: to peers.{self.peer} in environments/{self.environment.name}.yaml",
+            f"{mean}add {field}: to peers.{self.peer} in environments/{self.environment.name}.yaml",
         )
 
 

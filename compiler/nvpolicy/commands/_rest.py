@@ -12,8 +12,12 @@ import typer
 if TYPE_CHECKING:
     from nvpolicy.nvapi import Controller
 
+# NVPOLICY_CONTROLLER stands in for an absent --controller (the option wins when both are given).
+CONTROLLER_ENV = "NVPOLICY_CONTROLLER"
 ControllerUrl = Annotated[str, typer.Option("--controller", help="The controller's REST URL, e.g. "
-                                            "https://neuvector-svc-controller:10443.", metavar="URL")]
+                                            "https://neuvector-svc-controller:10443 (default: "
+                                            f"${CONTROLLER_ENV}).", metavar="URL", envvar=CONTROLLER_ENV,
+                                            show_envvar=False)]
 CaFile = Annotated[Path | None, typer.Option("--ca-file", help="PEM file with the CA that signed the controller's "
                                              "certificate (default: the system's CAs).", metavar="FILE")]
 Insecure = Annotated[bool, typer.Option("--insecure", help="Skip TLS certificate verification (and allow http://).")]

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import check_choice, choice_help, one_value, plural
+
 ORDER = 40
 EXAMPLES = """\
 Examples:
@@ -28,7 +30,8 @@ def register(app: typer.Typer) -> None:
 
 def diff(
     ctx: typer.Context,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to compare.")] = None,
+    envs: Annotated[list[str], typer.Option("--env", "-e", help="Environment to compare (one).",
+                                            show_default=False)] = [],  # noqa: B006
     base: Annotated[str | None, typer.Option("--base", help="Compare ENV rendered at this git ref with the "
                                              "working tree.", metavar="GITREF")] = None,
     against_env: Annotated[str | None, typer.Option(
@@ -39,7 +42,8 @@ def diff(
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value on both sides: key.path=value.")
     ] = [],  # noqa: B006
-    output_format: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", FORMATS),
+                                               autocompletion=lambda: list(FORMATS))] = "text",
     max_chars: Annotated[int, typer.Option("--max-chars", help="Markdown: most characters per part.")] = 65_000,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here (markdown: one "
                                              "numbered file per part) instead of stdout.", metavar="DIR")] = None,
@@ -53,8 +57,8 @@ def diff(
     from nvpolicy.diff import diff_objects
     from nvpolicy.errors import NvPolicyError
 
-    if output_format not in FORMATS:
-        raise NvPolicyError(f"--format {output_format!r} is not one of: {', '.join(FORMATS)}")
+    check_choice("--format", output_format, FORMATS)
+    env = one_value("--env", envs, "diff compares one environment (--against-env names the other side)")
     project = project_dir(ctx)
     modes = [name for name, given in (("--base", base), ("--against-env", against_env),
                                       ("--old/--new", old or new)) if given]
@@ -119,7 +123,7 @@ def diff(
 
     if out is not None:
         _write(out, outputs)
-        typer.echo(f"{len(outputs)} file(s) -> {out}/", err=True)
+        typer.echo(f"{plural(len(outputs), 'file')} -> {out}/", err=True)
     else:
         typer.echo("\n".join(text for _, text in outputs), nl=False)
     if exit_code and not result.empty:

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help
+
 ORDER = 90
 EXAMPLES = """\
 Examples:
@@ -24,19 +26,18 @@ def register(app: typer.Typer) -> None:
 
 def envs(
     ctx: typer.Context,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", SUMMARY_FORMATS),
+                                               autocompletion=lambda: list(SUMMARY_FORMATS))] = "text",
 ) -> None:
     """List the environments that render --all renders."""
     import json
 
     from nvpolicy.cli import project_dir
     from nvpolicy.environment import environment_names
-    from nvpolicy.errors import NvPolicyError
 
+    check_choice("--format", output_format, SUMMARY_FORMATS)
     names = environment_names(project_dir(ctx))
     if output_format == "json":
         typer.echo(json.dumps(names))
-    elif output_format == "text":
-        typer.echo("\n".join(names), nl=bool(names))
     else:
-        raise NvPolicyError(f"--format {output_format!r} is not one of: text, json")
+        typer.echo("\n".join(names), nl=bool(names))

@@ -38,6 +38,7 @@ def events(
     import json
     import time
 
+    from nvpolicy.choices import plural
     from nvpolicy.commands._rest import connect, write_text
     from nvpolicy.learn.events import parse_since, reported_time
 
@@ -48,5 +49,5 @@ def events(
         fetched = {key: [item for item in items if (reported_time(item) or 0) >= cutoff]
                    for key, items in fetched.items()}
     write_text(out, json.dumps(fetched, indent=2, sort_keys=True) + "\n")
-    typer.echo(f"{len(fetched['violations'])} violations, {len(fetched['incidents'])} incidents"
+    typer.echo(f"{plural(len(fetched['violations']), 'violation')}, {plural(len(fetched['incidents']), 'incident')}"
                + (f" -> {out}" if out else ""), err=True)

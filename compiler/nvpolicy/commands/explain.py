@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help
+
 ORDER = 36
 EXPLAIN_EXAMPLES = """\
 Examples:
@@ -40,17 +42,17 @@ def explain(
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", SUMMARY_FORMATS),
+                                               autocompletion=lambda: list(SUMMARY_FORMATS))] = "text",
 ) -> None:
     """List, in decision order, every rule that can decide traffic from or to GROUP, with its source line."""
     from nvpolicy.cli import project_dir
-    from nvpolicy.errors import NvPolicyError
     from nvpolicy.flowmodel.explain import explain as make
     from nvpolicy.flowmodel.explain import implicit_text
     from nvpolicy.flowmodel.load import environment_model
 
     if output_format not in ("text", "json"):
-        raise NvPolicyError(f"--format {output_format!r} is not one of: text, json")
+        check_choice("--format", output_format, SUMMARY_FORMATS)
     loaded = environment_model(project_dir(ctx), env, overrides)
     result = make(loaded.model, loaded.rendered.environment, group)
     if output_format == "json":
@@ -78,16 +80,16 @@ def graph(
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
-    output_format: Annotated[str, typer.Option("--format", help="mermaid, dot or json.")] = "mermaid",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", GRAPH_FORMATS),
+                                               autocompletion=lambda: list(GRAPH_FORMATS))] = "mermaid",
 ) -> None:
     """Draw the flows ENV's policy allows: groups (with external addresses), edges with ports and applications."""
     from nvpolicy.cli import project_dir
-    from nvpolicy.errors import NvPolicyError
     from nvpolicy.flowmodel.graph import dot, flow_graph, mermaid
     from nvpolicy.flowmodel.load import environment_model
 
     if output_format not in GRAPH_FORMATS:
-        raise NvPolicyError(f"--format {output_format!r} is not one of: {', '.join(GRAPH_FORMATS)}")
+        check_choice("--format", output_format, GRAPH_FORMATS)
     loaded = environment_model(project_dir(ctx), env, overrides)
     drawn = flow_graph(loaded.model)
     if output_format == "json":

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help
+
 ORDER = 60
 EXAMPLES = """\
 Examples:
@@ -20,6 +22,8 @@ Examples:
   nvpolicy import export.yaml --namespace feature-6293 --merge --events violations.json
 
   nvpolicy import export.yaml --namespace feature-6293 --split-sidecars -o /tmp/orders.yaml
+
+  nvpolicy import export.yaml --namespace feature-6293 --env-out environments/dev.yaml --format json
 """
 
 
@@ -37,7 +41,8 @@ def import_export(
     app_name: Annotated[str | None, typer.Option(
         "--app", help="Write into policies/<NAME>/ (one folder per application).", metavar="NAME")] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write every object into FILE ('-': stdout) instead of one file per target group.",
+        "--out", "-o", "--output", help="Write every object into FILE ('-': stdout) instead of one file per "
+        "target group.",
         metavar="FILE")] = None,
     policies_dir: Annotated[Path | None, typer.Option(
         "--policies-dir", help="Write the source files into DIR (default: <project>/policies).",
@@ -57,6 +62,9 @@ def import_export(
     containers: Annotated[Path | None, typer.Option(
         "--containers", help="YAML 'containers: {<container>: [process names]}' for sidecars nvpolicy does not "
         "know (implies --split-sidecars).", metavar="FILE")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", help=choice_help("Output format", SUMMARY_FORMATS) + " json: files written, lifted peers, "
+        "environment file, merges and conflicts.", autocompletion=lambda: list(SUMMARY_FORMATS))] = "text",
 ) -> None:
     """Import NeuVector exports as environment-neutral source (one file per target group in policies/)."""
     from nvpolicy._fs import confined, read_stdin
@@ -72,6 +80,9 @@ def import_export(
     from nvpolicy.source import decode, load_file, read_text
 
     project = project_dir(ctx)
+    check_choice("--format", output_format, SUMMARY_FORMATS)
+    if output_format == "json" and output is not None and str(output) == "-":
+        raise NvPolicyError("-o - and --format json both write to stdout", hint="write the source to a file: -o FILE")
     if output is not None and policies_dir is not None:
         raise NvPolicyError("-o FILE and --policies-dir DIR exclude each other")
     from nvpolicy.learn.literal import label_problem
@@ -147,7 +158,16 @@ def import_export(
     report.conflicts.extend(writes.conflicts)
     write_texts(writes.texts)
     report.written.extend(_shown(path, project) for path in writes.texts)
-    typer.echo(report.render(), err=to_stdout)
+    if output_format == "json":
+        import json
+
+        env_file = _shown(_resolve(project, env_out), project) if env_out is not None else None
+        shown = {"written": report.written, "env_file": env_file, "env_file_written": env_text is not None,
+                 "peers": report.peers, "merged": report.merged, "conflicts": report.conflicts,
+                 "imported": report.imported, "skipped": report.skipped}
+        typer.echo(json.dumps(shown, indent=2, sort_keys=True))
+    else:
+        typer.echo(report.render(), err=to_stdout)
     if report.conflicts:
         raise typer.Exit(1)
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help, plural
+
 ORDER = 5
 EXAMPLES = """\
 Examples:
@@ -33,7 +35,8 @@ def init(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="The new policy repo (created if missing).")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Replace files that init writes if they exist.")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", SUMMARY_FORMATS),
+                                               autocompletion=lambda: list(SUMMARY_FORMATS))] = "text",
 ) -> None:
     """Scaffold a policy repo: example policies, environments, schema, CI pipelines, pre-commit hook."""
     import json
@@ -43,8 +46,7 @@ def init(
     from nvpolicy.errors import NvPolicyError
     from nvpolicy.scaffolding import plan, write
 
-    if output_format not in ("text", "json"):
-        raise NvPolicyError(f"--format {output_format!r} is not one of: text, json")
+    check_choice("--format", output_format, SUMMARY_FORMATS)
     target = directory if directory.is_absolute() else project_dir(ctx) / directory
     if target.exists() and not target.is_dir():
         raise NvPolicyError(f"{directory}: exists and is not a directory")
@@ -53,5 +55,5 @@ def init(
     if output_format == "json":
         typer.echo(json.dumps({"directory": str(target), "version": __version__, "written": written}, indent=2))
         return
-    typer.echo(f"{directory}: wrote {len(written)} files for nvpolicy {__version__}")
+    typer.echo(f"{directory}: wrote {plural(len(written), 'file')} for nvpolicy {__version__}")
     typer.echo("next: git init && git add -A && git commit -m 'nvpolicy init'; then nvpolicy render --all")

@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nvpolicy.choices import check_choice, choice_help, one_value, plural
+
 if TYPE_CHECKING:
     from nvpolicy.environment import Environment
     from nvpolicy.model import RenderedObject
 
 ORDER = 60
+FORMATS = ("markdown", "json")
 EXAMPLES = """\
 Examples:
 
@@ -36,14 +39,19 @@ def propose(
                                                 metavar="EVENTS...")],
     namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="The namespace the events were "
                                                   "learned in (default: the environment's).")] = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Skip what this environment already allows; "
-                                            "--write binds new peers in its file.")] = None,
+    envs: Annotated[list[str], typer.Option("--env", "-e", help="Skip what this environment already allows; "
+                                            "--write binds new peers in its file (one).",
+                                            show_default=False)] = [],  # noqa: B006
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
     write: Annotated[bool, typer.Option("--write", help="Apply the non-flagged proposals to policies/ and the "
                                         "environment file.")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="markdown (a review report) or json.")] = "markdown",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", FORMATS) + " markdown "
+                                               "is a review report.", autocompletion=lambda: list(FORMATS))
+                             ] = "markdown",
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write the report to FILE instead of stdout.",
+                                             metavar="FILE")] = None,
 ) -> None:
     """Propose allow rules for what NeuVector reported; flag what looks like an attack."""
     from nvpolicy._fs import read_stdin
@@ -54,8 +62,8 @@ def propose(
     from nvpolicy.learn.propose_report import as_json, as_markdown
     from nvpolicy.source import decode, read_text
 
-    if output_format not in ("markdown", "json"):
-        raise NvPolicyError(f"--format {output_format!r} is not one of: markdown, json")
+    check_choice("--format", output_format, FORMATS)
+    env = one_value("--env", envs, "events come from one namespace, judged against one environment")
     if write and env is None:
         raise NvPolicyError("--write needs --env ENV (the environment file that binds new peers)")
     project = project_dir(ctx)
@@ -86,14 +94,17 @@ def propose(
         raise NvPolicyError(str(label_problem(lifted, "--namespace")), hint="a Kubernetes namespace name")
     result = make_proposals(parsed, lifted, environment=environment, rendered=rendered)
     report = as_json(result, files) if output_format == "json" else as_markdown(result, files, env, lifted)
-    typer.echo(report, nl=False)
+    from nvpolicy.commands._rest import write_text
+
+    write_text(out, report)
     if write and result.proposals:
         from nvpolicy.learn.propose_write import write_proposals
 
         assert environment is not None
         written = write_proposals(project, environment, rendered, result.proposals, overrides)
-        typer.echo(f"wrote {len(result.proposals)} proposals to {', '.join(written.changed) or 'no file'}; "
-                   f"{len(result.flagged)} flagged items were not written", err=True)
+        changed = ", ".join(written.changed) or "no file"
+        typer.echo(f"wrote {plural(len(result.proposals), 'proposal')} to {changed}; "
+                   f"{plural(len(result.flagged), 'flagged item')} not written", err=True)
         from nvpolicy.learn.literal import printable
 
         for conflict in written.conflicts:  # quotes rule names and paths from events: one printable line

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help
+
 ORDER = 50
 EXAMPLES = """\
 Examples:
@@ -16,6 +18,8 @@ Examples:
   nvpolicy publish --env qa --repo ../deploy --dir clusters/eu/qa --push
 
   nvpolicy publish --env prod --repo ../deploy --branch main --push upstream --message "Release 2026.11"
+
+  nvpolicy publish --env prod --repo ../deploy --format json
 """
 
 
@@ -26,7 +30,8 @@ def register(app: typer.Typer) -> None:
 
 def publish(
     ctx: typer.Context,
-    env: Annotated[str, typer.Option("--env", "-e", help="Environment to render and publish.")],
+    envs: Annotated[list[str], typer.Option("--env", "-e", help="Environment to render and publish (one).",
+                                            show_default=False)],
     repo: Annotated[Path, typer.Option("--repo", help="The deploy repo: a git work tree.", metavar="PATH")],
     subdir: Annotated[
         str | None, typer.Option("--dir", help="Directory in the deploy repo that publish owns (default: ENV).",
@@ -56,24 +61,42 @@ def publish(
                                           "fails; needs --reason, recorded in the commit.")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the gate is overridden (with --no-gate).",
                                                metavar="TEXT")] = None,
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", SUMMARY_FORMATS)
+                                               + " json: env, commit, branch, deploy dir, changed files.",
+                                               autocompletion=lambda: list(SUMMARY_FORMATS))] = "text",
 ) -> None:
     """Render ENV into PATH/SUBDIR of a deploy repo and commit it; no commit when nothing changed.
 
     Gated: refused (exit 1, the deploy repo untouched) when lint has errors or an expectation in
     expect/*.yaml fails for ENV, unless --no-gate --reason TEXT.
     """
+    from nvpolicy.choices import one_value
     from nvpolicy.cli import project_dir
     from nvpolicy.publish.run import PublishRequest
     from nvpolicy.publish.run import publish as run_publish
 
+    check_choice("--format", output_format, SUMMARY_FORMATS)
+
     project = project_dir(ctx)
     _check_gate_options(no_gate, reason)
+    # One environment per commit: --dir and the commit message are about one environment.
+    env = one_value("--env", envs, "publish commits one environment into one directory per call")
+    assert env is not None  # --env is required by the option itself
     request = PublishRequest(project, env, repo.expanduser(), subdir, message, branch,
                              _push_remote(push, remote, ctx.args), allow_dirty, tuple(overrides),
                              lambda: _gate(project, env, overrides, reason if no_gate else None))
     result = run_publish(request)
     for note in result.recovered:
         typer.echo(f"note: {note}", err=True)
+    if output_format == "json":
+        import json
+
+        shown = {"env": result.env, "commit": result.commit, "branch": result.branch, "repo": str(repo),
+                 "directory": result.directory, "files": result.files, "pushed": result.pushed,
+                 "source": {"commit": result.source.commit, "branch": result.source.branch,
+                            "dirty": result.source.dirty}}
+        typer.echo(json.dumps(shown, indent=2))
+        return
     where = f"{repo}/{result.directory}/"
     if result.commit is None:
         typer.echo(f"{result.env}: no changes; {where} already matches, nothing committed")

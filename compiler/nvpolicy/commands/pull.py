@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import check_choice, choice_help, plural
 from nvpolicy.commands._rest import CREDENTIALS_HELP, CaFile, ControllerUrl, Insecure, Timeout
 
 ORDER = 70
+# The modes POST /v1/file/group accepts as policy_mode (NeuVector's share.PolicyMode*).
+POLICY_MODES = ("Discover", "Monitor", "Protect")
 EXAMPLES = f"""\
 Examples:
 
@@ -31,8 +34,8 @@ def pull(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the YAML here (default: stdout).")] = None,
     name_referral: Annotated[bool, typer.Option("--use-name-referral", help="Export group definitions separately "
                                                 "(NeuVector 5.4.3+).")] = False,
-    policy_mode: Annotated[str | None, typer.Option("--policy-mode", help="Override the exported policy mode: "
-                                                    "Discover, Monitor or Protect.")] = None,
+    policy_mode: Annotated[str | None, typer.Option("--policy-mode", help=choice_help(
+        "Override the exported policy mode", POLICY_MODES), autocompletion=lambda: list(POLICY_MODES))] = None,
     ca_file: CaFile = None,
     insecure: Insecure = False,
     timeout: Timeout = 30.0,
@@ -43,8 +46,8 @@ def pull(
     from nvpolicy.nvapi import ControllerError
     from nvpolicy.source import load_text
 
-    if policy_mode is not None and policy_mode not in ("Discover", "Monitor", "Protect"):
-        raise NvPolicyError(f"--policy-mode {policy_mode!r} is not one of: Discover, Monitor, Protect")
+    if policy_mode is not None:
+        check_choice("--policy-mode", policy_mode, POLICY_MODES)
     with connect(controller, ca_file, insecure, timeout) as session:
         text = session.export_groups(groups, use_name_referral=name_referral, policy_mode=policy_mode)
     try:
@@ -55,4 +58,5 @@ def pull(
         raise ControllerError("POST /v1/file/group: the controller's answer is not a kind: List export")
     write_text(out, text)
     count = sum(len(d.data.get("items") or []) for d in documents)
-    typer.echo(f"pulled {count} objects for {len(groups)} groups" + (f" -> {out}" if out else ""), err=True)
+    typer.echo(f"pulled {plural(count, 'object')} for {plural(len(groups), 'group')}" + (f" -> {out}" if out else ""),
+               err=True)

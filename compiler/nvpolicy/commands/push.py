@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
 def push(
     ctx: typer.Context,
     controller: ControllerUrl,
-    env: Annotated[str, typer.Option("--env", "-e", help="Environment to render and import.")],
+    envs: Annotated[list[str], typer.Option("--env", "-e", help="Environment to render and import (one).",
+                                            show_default=False)] = [],  # noqa: B006
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
@@ -40,11 +41,16 @@ def push(
     """Render ENV as kind: List, POST it to /v1/file/group/config and wait until the import is done."""
     from typing import Any
 
+    from nvpolicy.choices import one_value, plural
     from nvpolicy.cli import project_dir
     from nvpolicy.commands._rest import connect
     from nvpolicy.errors import NvPolicyError
     from nvpolicy.pipeline import layout, render_environment
 
+    # One import per call: the controller's import replaces group policy, so two would race each other.
+    env = one_value("--env", envs, "push imports one environment per call")
+    if env is None:
+        raise NvPolicyError("name the environment to push: --env ENV")
     # push imports through REST: the checks follow that path (no rule-name checks, no priority, …).
     rendered = render_environment(project_dir(ctx), env, overrides, apply_path="rest")
     files = {f.path: f.text for f in layout(rendered.objects, "list")}
@@ -66,4 +72,4 @@ def push(
     with connect(controller, ca_file, insecure, timeout) as session:
         transaction = session.import_group_policy(text)
         session.wait_for_import(transaction, timeout=wait, interval=interval, progress=progress)
-    typer.echo(f"{rendered.environment.name}: {len(rendered.objects)} objects imported into {controller}")
+    typer.echo(f"{rendered.environment.name}: {plural(len(rendered.objects), 'object')} imported into {controller}")

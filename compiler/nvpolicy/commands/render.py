@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import RENDER_LAYOUTS as FORMATS
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help, plural
 from nvpolicy.commands._checks import ApplyPath
 
 ORDER = 10
@@ -20,6 +22,10 @@ Examples:
   nvpolicy render --all --format list --out /tmp/nv
 
   nvpolicy render --env prod --for rest
+
+  nvpolicy render --env dev --out - | kubectl apply -f -
+
+  nvpolicy render --all --summary json
 """
 
 
@@ -35,57 +41,90 @@ def render(
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output directory (default rendered/<env>).")
+        Path | None, typer.Option("--out", "-o", help="Output directory (default rendered/<env>); '-' writes "
+                                  "multi-document YAML to stdout and nothing to disk.", metavar="DIR")
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="crds: one file per object + kustomization.yaml; list: kind: List "
-                          "files for NeuVector's REST import.")
+        str, typer.Option("--format", help=choice_help("Layout", FORMATS) + " crds: one file per object + "
+                          "kustomization.yaml; list: kind: List files for NeuVector's REST import.",
+                          autocompletion=lambda: list(FORMATS))
     ] = "crds",
+    summary: Annotated[
+        str, typer.Option("--summary", help=choice_help("What render prints about what it wrote",
+                                                        SUMMARY_FORMATS) + " json: env, target, files, objects.",
+                          autocompletion=lambda: list(SUMMARY_FORMATS))
+    ] = "text",
     for_path: ApplyPath = "crd",
 ) -> None:
     """Render ENV into rendered/<env>/: validated, deterministic, replaced atomically."""
     from nvpolicy.cli import project_dir
     from nvpolicy.commands._checks import apply_path
     from nvpolicy.environment import check_environment_name, environment_names
-    from nvpolicy.errors import NvPolicyError
+    from nvpolicy.errors import ErrorGroup, NvPolicyError
     from nvpolicy.pipeline import (
-        FORMATS,
         check_output_target,
         default_output,
         layout,
         load_policies,
         render_environment,
+        stream,
         write_outputs,
     )
 
     project = project_dir(ctx)
+    check_choice("--format", output_format, FORMATS)
+    check_choice("--summary", summary, SUMMARY_FORMATS)
+    to_stdout = out is not None and str(out) == "-"
+    if to_stdout and all_envs:
+        raise NvPolicyError("--out - takes one environment, --all renders every one",
+                            hint="one stream per environment: nvpolicy render --env ENV --out - | kubectl apply -f -")
+    if to_stdout and summary == "json":
+        raise NvPolicyError("--out - and --summary json both write to stdout", hint="give one of them")
     names = environment_names(project) if all_envs else list(dict.fromkeys(env))
     if not names:
         raise NvPolicyError("name an environment with --env ENV (or --all)",
                             hint=f"environments: {', '.join(environment_names(project)) or 'none found'}")
-    if output_format not in FORMATS:
-        raise NvPolicyError(f"--format {output_format!r} is not one of: {', '.join(FORMATS)}")
     if out is not None and len(names) > 1:
-        raise NvPolicyError("--out takes one environment; with several, each goes to rendered/<env>/")
+        raise NvPolicyError(f"--out {out} takes one environment; with several, each goes to rendered/<env>/")
     for name in names:
         check_environment_name(name)
+    # `--format list` is REST import input: it is judged as such, whatever --for says.
+    path = "rest" if output_format == "list" else apply_path(for_path)
+    if to_stdout:
+        rendered = render_environment(project, names[0], overrides, apply_path=path)
+        layout(rendered.objects, output_format)  # the same checks as a written tree (no two objects, one file)
+        typer.echo(stream(rendered.objects, output_format), nl=False)
+        return
     targets = {name: out if out is not None else default_output(project, name) for name in names}
     # Every output target is checked before anything is rendered or written: all or nothing.
     for target in targets.values():
         check_output_target(project, target)
-    # `--format list` is REST import input: it is judged as such, whatever --for says.
-    path = "rest" if output_format == "list" else apply_path(for_path)
     documents = load_policies(project)
-    # Render and check every environment before writing any, so a failure leaves all outputs as they were.
+    # Render and check every environment before writing any, so a failure leaves all outputs as they were;
+    # every environment's errors are reported in one run (as lint --all does).
     results = []
+    errors: list[NvPolicyError] = []
     for name in names:
-        rendered = render_environment(project, name, overrides, documents, apply_path=path)
-        results.append((rendered, layout(rendered.objects, output_format), targets[name]))
+        try:
+            rendered = render_environment(project, name, overrides, documents, apply_path=path)
+            results.append((rendered, layout(rendered.objects, output_format), targets[name]))
+        except NvPolicyError as error:
+            errors.append(error)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ErrorGroup(errors)
     write_outputs([(target, files) for _, files, target in results])
+    if summary == "json":
+        import json
+
+        shown = [{"env": rendered.environment.name, "target": _shown(target, project), "layout": output_format,
+                  "files": [file.path for file in files], "objects": len(rendered.objects)}
+                 for rendered, files, target in results]
+        typer.echo(json.dumps({"environments": shown}, indent=2))
+        return
     for rendered, files, target in results:
-        shown = _shown(target, project)
         count = len(rendered.objects)
-        typer.echo(f"{rendered.environment.name}: {count} object{'s' * (count != 1)} -> {shown}/ ({len(files)} files)")
+        typer.echo(f"{rendered.environment.name}: {plural(count, 'object')} -> {_shown(target, project)}/ "
+                   f"({plural(len(files), 'file')})")
 
 
 def _shown(target: Path, project: Path) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nvpolicy.choices import SUMMARY_FORMATS, check_choice, choice_help
 from nvpolicy.commands._rest import CREDENTIALS_HELP, CaFile, Insecure, Timeout
 
 if TYPE_CHECKING:
@@ -39,11 +40,13 @@ def replay(
     env: Annotated[str, typer.Option("--env", "-e", help="Environment whose policy decides.",
                                      show_default=False)] = "",
     controller: Annotated[str | None, typer.Option("--controller", help="Fetch the events from this controller "
-                                                   "instead of files.", metavar="URL")] = None,
+                                                   "instead of files (default without files: $NVPOLICY_CONTROLLER).",
+                                                   metavar="URL")] = None,
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", SUMMARY_FORMATS),
+                                               autocompletion=lambda: list(SUMMARY_FORMATS))] = "text",
     ca_file: CaFile = None,
     insecure: Insecure = False,
     timeout: Timeout = 30.0,
@@ -58,8 +61,14 @@ def replay(
     from nvpolicy.learn.events import parse_events
     from nvpolicy.source import read_text
 
-    if output_format not in ("text", "json"):
-        raise NvPolicyError(f"--format {output_format!r} is not one of: text, json")
+    check_choice("--format", output_format, SUMMARY_FORMATS)
+    if not events and not controller:
+        import os
+
+        from nvpolicy.commands._rest import CONTROLLER_ENV
+
+        # Files win: the variable stands in for --controller only when nothing else names the events.
+        controller = os.environ.get(CONTROLLER_ENV) or None
     if not env:
         raise NvPolicyError("name the environment whose policy decides: --env ENV")
     if bool(events) == bool(controller):

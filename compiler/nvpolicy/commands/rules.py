@@ -6,6 +6,10 @@ from typing import Annotated
 
 import typer
 
+from nvpolicy.choices import check_choice, choice_help
+
+FORMATS = ("text", "markdown")
+
 ORDER = 94
 EXAMPLES = """\
 Examples:
@@ -24,8 +28,9 @@ def register(app: typer.Typer) -> None:
 
 def rules(
     rule: Annotated[str, typer.Argument(help="A rule ID (as in findings); all rules when omitted.")] = "",
-    output_format: Annotated[str, typer.Option("--format", help="text (a list, or one rule in full) or "
-                                               "markdown (the reference page).")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", FORMATS)
+                                               + " text: a list, or one rule in full; markdown: the reference page.",
+                                               autocompletion=lambda: list(FORMATS))] = "text",
 ) -> None:
     """List the checks and guardrails, or show one with its PASS/FAIL examples."""
     import difflib
@@ -34,8 +39,7 @@ def rules(
     from nvpolicy.rules import RULE_MODULES, load_rules
     from nvpolicy.rules._reference import help_uri, kind_of, reference_markdown, rule_markdown
 
-    if output_format not in ("text", "markdown"):
-        raise NvPolicyError(f"--format {output_format!r} is not one of: text, markdown")
+    check_choice("--format", output_format, FORMATS)
     modules = load_rules(RULE_MODULES)
     if rule:
         found = next((module for module in modules if rule == module.ID), None)

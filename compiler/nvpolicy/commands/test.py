@@ -38,14 +38,13 @@ def test(
     output_format: Annotated[str, typer.Option("--format", help="text, json or junit.")] = "text",
 ) -> None:
     """Prove what ENV's policy allows: each expectation in expect/*.yaml with the rule that decided it."""
+    from nvpolicy.choices import check_choice
     from nvpolicy.cli import project_dir
-    from nvpolicy.errors import NvPolicyError
     from nvpolicy.flowmodel.load import chosen_environments
     from nvpolicy.pipeline import bulk
     from nvpolicy.report.expectations import FORMATS, render
 
-    if output_format not in FORMATS:
-        raise NvPolicyError(f"--format {output_format!r} is not one of: {', '.join(FORMATS)}")
+    check_choice("--format", output_format, FORMATS)
 
     project = project_dir(ctx)
     names = chosen_environments(project, env, every)

@@ -49,9 +49,10 @@ def validate(
         "--federation-primary", help="The target cluster is a federation primary: fed.* rules are accepted.")] = False,
 ) -> None:
     """Check NeuVector CRs and exports against the CRD schemas and the controller's import checks."""
+    from nvpolicy.choices import plural
     from nvpolicy.cli import project_dir
     from nvpolicy.commands._checks import apply_path
-    from nvpolicy.inputs import input_files, load_objects
+    from nvpolicy.inputs import NoObjectsError, input_files, load_objects
     from nvpolicy.report import annotate_input_errors, exit_code, import_check_infos, reporter
     from nvpolicy.rules import CheckSettings
     from nvpolicy.validate import validate_objects
@@ -68,10 +69,15 @@ def validate(
 
         reader = as_read if settings.apply_path == "rest" else None
         objects, findings = load_objects(((path, _display(path, project)) for path in files), reader)
+        if not objects and not findings:
+            raise NoObjectsError(_nothing_found(paths, [_display(path, project) for path in files]),
+                                 hint="name rendered output (rendered/ENV), CRs or a NeuVector export")
         if settings.apply_path == "rest":
             findings += _rest_import(files, project)
     findings = findings + validate_objects(objects, settings)
     typer.echo(chosen.report(findings, import_check_infos()), nl=False)
+    if output_format == "text":
+        typer.echo(f"checked {plural(len(files), 'file')}, {plural(len(objects), 'NeuVector object')}")
     raise typer.Exit(exit_code(findings))
 
 
@@ -87,6 +93,16 @@ def _rest_import(files: list[Path], project: Path) -> list[Finding]:
         if any(kind in text for kind in ("NvSecurityRule", "NvClusterSecurityRule", "NvGroupDefinition")):
             findings += rest_import_findings(text, display)
     return findings
+
+
+def _nothing_found(paths: list[Path], shown: list[str]) -> str:
+    named = ", ".join(str(path) for path in paths)
+    if not shown:
+        return f"no NeuVector object in {named}: no *.yaml or *.yml file there"
+    listed = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+    from nvpolicy.choices import plural
+
+    return f"no NeuVector object in {named}: looked at {plural(len(shown), 'file')} ({listed})"
 
 
 def _display(path: Path, project: Path) -> str:

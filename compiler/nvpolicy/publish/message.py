@@ -25,11 +25,15 @@ class Counts:
 class Source:
     commit: str | None  # short sha; None when the policy project is not in a git repository
     dirty: bool
+    branch: str | None = None  # the policy project's checked-out branch; None when detached (CI checkouts)
 
     def describe(self) -> str:
         if self.commit is None:
             return "no commit (not a git repository, or nothing committed yet)"
-        return f"{self.commit} (dirty working tree)" if self.dirty else f"{self.commit} (clean)"
+        state = "dirty working tree" if self.dirty else "clean"
+        # The branch lets a reviewer of the deploy repo find the change: a feature branch is not main.
+        on = f" on branch {self.branch}" if self.branch else " (detached HEAD)"
+        return f"{self.commit} ({state}){on}"
 
 
 def count_objects(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> tuple[int, int, int]:
@@ -40,6 +44,11 @@ def count_objects(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> tuple[i
     removed = len(old_objects - new_objects)
     changed = sum(1 for path in old_objects & new_objects if old[path] != new[path])
     return added, changed, removed
+
+
+def changed_files(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> list[str]:
+    """The paths (relative to the published directory) added, changed or removed, sorted."""
+    return sorted(path for path in old.keys() | new.keys() if old.get(path) != new.get(path))
 
 
 def widening_count(old_objects: Sequence[Mapping[str, Any]], new_objects: Sequence[Mapping[str, Any]]) -> int:

@@ -19,7 +19,14 @@ from nvpolicy.pipeline import layout, load_policies, render_environment
 from nvpolicy.publish.errors import DeployRepoError, DirtySourceError, PushRejectedError
 from nvpolicy.publish.git import Git
 from nvpolicy.publish.lock import publish_lock
-from nvpolicy.publish.message import Counts, Source, commit_message, count_objects, widening_count
+from nvpolicy.publish.message import (
+    Counts,
+    Source,
+    changed_files,
+    commit_message,
+    count_objects,
+    widening_count,
+)
 from nvpolicy.publish.transaction import JOURNAL, commit, owned_paths, prepare, recover, stage
 from nvpolicy.source import load_text
 
@@ -52,6 +59,7 @@ class PublishResult:
     source: Source
     recovered: list[str] = field(default_factory=list)
     pushed: str | None = None  # git's summary of the push
+    files: list[str] = field(default_factory=list)  # changed files, relative to the deploy repo's top level
 
 
 def publish(request: PublishRequest) -> PublishResult:
@@ -77,31 +85,35 @@ def publish(request: PublishRequest) -> PublishResult:
             recovered.append(outcome)
         try:
             branch = _check_repo_state(deploy, request.repo, pathspec, request.branch)
-            sha, counts = _stage_and_commit(deploy, journal, target, pathspec, files, rendered.objects, message,
-                                            branch)
+            sha, counts, touched = _stage_and_commit(deploy, journal, target, pathspec, files, rendered.objects,
+                                                     message, branch)
         except NvPolicyError as exc:
             # What recovery did is news even when this run then stops: say it with the refusal.
             if recovered:
                 exc.hint = "; ".join([*([exc.hint] if exc.hint else []), *(f"note: {n}" for n in recovered)])
             raise
         pushed = _push(deploy, request.push, branch, sha) if request.push else None
-    return PublishResult(request.env, pathspec, branch, sha, counts, source, recovered, pushed)
+    return PublishResult(request.env, pathspec, branch, sha, counts, source, recovered, pushed, touched)
 
 
 def _stage_and_commit(deploy: Git, journal: Path, target: Path, pathspec: str, files: list[OutputFile],
                       objects: Sequence[RenderedObject], message: Callable[[Counts], str],
-                      branch: str) -> tuple[str | None, Counts | None]:
-    """Stage SUBDIR, build its tree; commit it unless it is HEAD's. Returns (short sha, counts) or (None, None)."""
+                      branch: str) -> tuple[str | None, Counts | None, list[str]]:
+    """Stage SUBDIR, build its tree; commit it unless it is HEAD's.
+
+    Returns (short sha, counts, changed files) or (None, None, []) when nothing changed.
+    """
     staged = stage(target, files, owned_paths(deploy, target, pathspec))
     try:
         prepared = prepare(deploy, staged, pathspec)
         if prepared.unchanged:
-            return None, None
+            return None, None, []
         added, changed, removed = count_objects(prepared.old_owned, staged.new_owned)
         widening = widening_count(_parse(prepared.old_owned), [obj.data for obj in objects])
         counts = Counts(added, changed, removed, widening)
         sha = commit(deploy, journal, target, pathspec, staged, prepared, branch, message(counts))
-        return deploy.short(sha), counts
+        touched = [f"{pathspec}/{path}" for path in changed_files(prepared.old_owned, staged.new_owned)]
+        return deploy.short(sha), counts, touched
     finally:
         # Swapped in when committed; otherwise (nothing to commit, or a failure) it is garbage.
         shutil.rmtree(staged.directory, ignore_errors=True)
@@ -168,7 +180,8 @@ def _source(project: Path, allow_dirty: bool) -> Source:
     in_git = git.is_work_tree()
     head = git.head() if in_git else None
     changes = git.status() if in_git else []
-    source = Source(git.short(head) if head else None, not in_git or head is None or bool(changes))
+    source = Source(git.short(head) if head else None, not in_git or head is None or bool(changes),
+                    git.branch() if head else None)
     if source.dirty and not allow_dirty:
         hint = "commit first, or pass --allow-dirty (the commit message then says dirty)"
         why, shown = "has uncommitted changes", ""

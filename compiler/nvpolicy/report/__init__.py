@@ -42,11 +42,9 @@ def summary(findings: Iterable[Finding]) -> dict[str, int]:
 
 
 def reporter(name: str) -> Reporter:
-    from nvpolicy.errors import NvPolicyError
+    from nvpolicy.choices import check_choice
 
-    module_name = REPORTERS.get(name)
-    if module_name is None:
-        raise NvPolicyError(f"--format {name!r} is not one of: {', '.join(REPORTERS)}")
+    module_name = REPORTERS[check_choice("--format", name, REPORTERS)]
     import importlib
 
     module = importlib.import_module(f"nvpolicy.report.{module_name}")
@@ -70,7 +68,9 @@ def report_formats() -> list[str]:
 
 
 def format_option_help() -> str:
-    return f"Output format: {', '.join(REPORTERS)}."
+    from nvpolicy.choices import choice_help
+
+    return choice_help("Output format", REPORTERS)
 
 
 def combine(name: str, reports: Sequence[tuple[str, str]]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nvpolicy.choices import plural
 from nvpolicy.model import Finding
 from nvpolicy.report import RuleInfo, summary
 
@@ -18,5 +19,6 @@ class Reporter:
             if finding.hint:
                 lines.append(f"  hint: {finding.hint}")
         counts = summary(findings)
-        lines.append(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
+        lines.append(f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, "
+                     f"{plural(counts['info'], 'note')}")
         return "\n".join(lines) + "\n"

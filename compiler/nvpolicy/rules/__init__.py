@@ -79,6 +79,7 @@ GUARDRAILS: tuple[str, ...] = (
     "guard_shadowed_rule",
     "guard_shell_tools",
     "guard_mode_contention",
+    "guard_unreachable_when",
 )
 RULE_MODULES: tuple[str, ...] = IMPORT_CHECKS + GUARDRAILS
 

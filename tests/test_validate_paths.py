@@ -21,7 +21,8 @@ metadata:
   name: web
 spec:
   target:
-    selector: {name: nv.web.shop, criteria: [{key: service, op: "=", value: web.shop}]}
+    selector: {name: nv.web.shop, criteria: [{key: service, op: "=", value: web.shop},
+                                             {key: domain, op: "=", value: shop}]}
 """
 
 # `kubectl get -o yaml` of an accepted CR, with a byte-order mark, server metadata and status.
@@ -100,7 +101,7 @@ def test_metric_fields_on_a_peer_are_pruned(tmp_path: Path) -> None:
     text = RULE + "  egress:\n    - {name: r, action: allow, selector: {name: nv.db.shop, grp_sess_cur: 5}}\n"
     code, findings = _validate(tmp_path, text)
     assert code == 0 and len(findings) == 1 and "S23" in str(findings[0]["message"])
-    code, findings = _validate(tmp_path, RULE.replace("web.shop}]}", "web.shop}], grp_sess_cur: 4294967296}"))
+    code, findings = _validate(tmp_path, RULE.replace("value: shop}]}", "value: shop}], grp_sess_cur: 4294967296}"))
     assert code == 1 and findings[0]["rule"] == "schema"  # S22: a Go uint32
 
 
@@ -135,7 +136,9 @@ def test_controller_namespace_and_federation_are_settings(tmp_path: Path) -> Non
                   "spec: {selector: {name: web, criteria: [{key: app, op: '=', value: web}]}}\n")
     assert _validate(tmp_path, definition)[0] == 1
     assert _validate(tmp_path, definition, "--controller-namespace", "cattle-neuvector-system") == (0, [])
-    learned = 'nv.web.shop, criteria: [{key: service, op: "=", value: web.shop}]'
+    learned = ('nv.web.shop, criteria: [{key: service, op: "=", value: web.shop},\n'
+               '                                             {key: domain, op: "=", value: shop}]')
+    assert learned in RULE
     federal = RULE.replace("name: web\n", "name: fed.web\n").replace(
         learned, 'fed.web, criteria: [{key: app, op: "=", value: web}]')
     code, findings = _validate(tmp_path, federal)

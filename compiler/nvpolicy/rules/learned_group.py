@@ -6,16 +6,21 @@ once; ``service`` equals the name without ``nv.`` (after NormalizeForURL), ``dom
 criteria all pass. ``nv.ip.*`` groups: op ``=``, no ``service``, at most one matching ``domain``;
 any other key is accepted and dropped on import (a warning says so).
 
+A learned group that runs exists in the cluster with both ``service`` and ``domain``; a CR that
+gives only one of them differs from it, so NeuVector creates a copy ``<name>-<hash>`` with just that
+criterion (S21), which matches more than the name says: every workload of the namespace (domain
+only) or the service in every namespace (service only). That is a warning.
+
 PASS::
 
     kind: NvClusterSecurityRule
     metadata: {name: web}
     spec:
       target:
-        selector: {name: nv.web.shop, criteria: [{key: service, op: "=", value: web.shop}]}
+        selector: {name: nv.web.shop, criteria: [{key: service, op: "=", value: web.shop},
+                                                 {key: domain, op: "=", value: shop}]}
       egress:
-        - {name: dns, action: allow, selector: {name: nv.kube-dns.kube-system,
-                                                criteria: [{key: domain, op: "=", value: kube-system}]}}
+        - {name: dns, action: allow, selector: {name: nv.kube-dns.kube-system}}
         - {name: api, action: allow, selector: {name: nv.ip.kubernetes.default,
                                                 criteria: [{key: domain, op: "=", value: default}]}}
 
@@ -34,7 +39,7 @@ from collections.abc import Iterator, Sequence
 
 from nvpolicy.model import RenderedObject
 from nvpolicy.nv.criteria import DOMAIN, SERVICE
-from nvpolicy.nv.groups import GroupClass, classify, learned_parts, normalize_for_url
+from nvpolicy.nv.groups import GroupClass, classify, hashed_name, learned_parts, normalize_for_url
 from nvpolicy.rules import Hit, RuleContext, says
 from nvpolicy.rules._walk import Selector, selectors
 
@@ -93,6 +98,16 @@ def _check(selector: Selector, service_ip: bool) -> Iterator[Hit]:
                       + says("S3" if service_ip else "S8", text), HINT)
             return  # the controller stops at the first bad criterion
         seen.add(str(key))
+    if not service_ip and len(seen) == 1 and not selector.referral:
+        only = next(iter(seen))
+        reach = (f"every workload in namespace {domain}" if only == DOMAIN
+                 else f"service {service} in every namespace")
+        copy = hashed_name(name, [(str(k), str(o), str(v)) for _, k, o, v in fields])
+        yield Hit(selector.obj, (*selector.path, "criteria"),
+                  f"learned group {name!r} has only its {only} criterion: where NeuVector has learned the group "
+                  f"(service and domain), it creates the copy {copy!r} with this criterion alone, matching "
+                  f"{reach}" + says("S21"), "give both criteria: {{ service('<name>', '<namespace>') }}",
+                  level="warning")
     if dropped:
         yield Hit(selector.obj, (*selector.path, "criteria"),
                   f"learned service-IP group {name!r}: NeuVector keeps only its domain criterion and drops "

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 RENDER_LAYOUTS = ("crds", "list")
 # What commands whose result is a short summary print: a line for people or one JSON document.
 SUMMARY_FORMATS = ("text", "json")
+EXPECTATION_FORMATS = ("text", "json", "junit")  # nvpolicy test (report/expectations.py renders them)
 
 
 def plural(count: int, noun: str) -> str:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nvpolicy.choices import EXPECTATION_FORMATS, choice_help
+
 if TYPE_CHECKING:
     from nvpolicy.flowmodel.expect import Outcome
 
@@ -35,16 +37,17 @@ def test(
     overrides: Annotated[
         list[str], typer.Option("--set", help="Override an environment value: key.path=value (repeatable).")
     ] = [],  # noqa: B006
-    output_format: Annotated[str, typer.Option("--format", help="text, json or junit.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", EXPECTATION_FORMATS),
+                                               autocompletion=lambda: list(EXPECTATION_FORMATS))] = "text",
 ) -> None:
     """Prove what ENV's policy allows: each expectation in expect/*.yaml with the rule that decided it."""
     from nvpolicy.choices import check_choice
     from nvpolicy.cli import project_dir
     from nvpolicy.flowmodel.load import chosen_environments
     from nvpolicy.pipeline import bulk
-    from nvpolicy.report.expectations import FORMATS, render
+    from nvpolicy.report.expectations import render
 
-    check_choice("--format", output_format, FORMATS)
+    check_choice("--format", output_format, EXPECTATION_FORMATS)
 
     project = project_dir(ctx)
     names = chosen_environments(project, env, every)

@@ -9,8 +9,6 @@ from xml.etree import ElementTree
 
 from nvpolicy.flowmodel.expect import Outcome
 
-FORMATS = ("text", "json", "junit")
-
 
 def render(outcomes: Sequence[Outcome], envs: Sequence[str], output_format: str) -> str:
     if output_format == "json":

@@ -233,3 +233,16 @@ def test_policy_source_points_at_lint(example_project: Path) -> None:
         "apiVersion: neuvector.com/v1\nkind: NvWafSecurityRule\nmetadata: {name: w}\n"
         "spec: {sensor: {name: w, comment: 'a {{ b', rules: []}}\n", encoding="utf-8")
     assert "nvpolicy source" not in run_nvpolicy("-C", str(example_project), "validate", "waf.yaml").stderr
+
+
+def test_an_unknown_field_points_at_the_misspelt_key_itself(tmp_path: Path) -> None:
+    """A key whose value is a block list or mapping starts a line before its value: the finding names the key's line."""
+    (tmp_path / "rule.yaml").write_text(
+        "apiVersion: neuvector.com/v1\nkind: NvClusterSecurityRule\nmetadata: {name: web}\nspec:\n"
+        "  target:\n    selector:\n      name: nv.web.shop\n"
+        "      criteria: [{key: service, op: '=', value: web.shop}, {key: domain, op: '=', value: shop}]\n"
+        "  egres:\n    - {name: r, action: allow, selector: {name: nv.db.shop}}\n", encoding="utf-8")
+    done = run_nvpolicy("validate", str(tmp_path / "rule.yaml"), "--format", "json")
+    finding = next(f for f in json.loads(done.stdout)["findings"] if "egres" in f["message"])
+    assert (finding["line"], finding["column"]) == (9, 3)
+    assert "did you mean 'egress'?" in finding["hint"]

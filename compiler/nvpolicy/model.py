@@ -50,6 +50,13 @@ class Marks:
 
     file: str
     by_path: Mapping[Path, tuple[int, int]] = field(default_factory=dict)
+    # Where a key stands whose value is a block mapping or list (it starts on a later line): a
+    # finding about the key itself (an unknown field) points here, not at the value's first line.
+    keys: Mapping[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def locate_key(self, path: Iterable[str | int]) -> Location:
+        found = self.keys.get(tuple(path))
+        return Location(self.file, found[0], found[1]) if found is not None else self.locate(path)
 
     def locate(self, path: Iterable[str | int]) -> Location:
         key = tuple(path)
@@ -76,6 +83,9 @@ class SourceDocument:
 
     def locate(self, path: Iterable[str | int] = ()) -> Location:
         return self.marks.locate(path)
+
+    def locate_key(self, path: Iterable[str | int]) -> Location:
+        return self.marks.locate_key(path)
 
 
 @dataclass(frozen=True, order=True)
@@ -113,6 +123,10 @@ class RenderedObject:
 
     def locate(self, path: Iterable[str | int] = ()) -> Location:
         return self.source.locate(path)
+
+    def locate_key(self, path: Iterable[str | int]) -> Location:
+        """The line of the key at ``path`` itself (for a finding about the key, such as an unknown field)."""
+        return self.source.locate_key(path)
 
 
 LEVELS = ("error", "warning", "info")

@@ -135,6 +135,7 @@ class _Builder:
         self.name = name
         self.aliases = aliases
         self.marks: dict[KeyPath, tuple[int, int]] = {}
+        self.key_marks: dict[KeyPath, tuple[int, int]] = {}
         self.built: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.heights: dict[int, int] = {}
@@ -154,7 +155,7 @@ class _Builder:
                 hint="anchors that hold aliases of other anchors chain up; write the values out",
             )
         data = self._build(node, ())
-        return SourceDocument(data, Marks(self.name, self.marks), index)
+        return SourceDocument(data, Marks(self.name, self.marks, self.key_marks), index)
 
     def _deep(self, node: yaml.Node) -> yaml.Node:
         """The node at depth MAX_DEPTH on the deepest path: where the nesting passes the limit."""
@@ -273,6 +274,8 @@ class _Builder:
                     hint="YAML keeps only one of them silently; remove or rename one",
                 )
             first_seen[key] = key_node
+            if not isinstance(value_node, yaml.ScalarNode) and value_node.start_mark.line != key_node.start_mark.line:
+                self.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self._build(value_node, (*path, key))
         for key, value in merged.items():
             result.setdefault(key, value)

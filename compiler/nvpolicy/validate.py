@@ -118,7 +118,7 @@ def _unknown_fields(obj: RenderedObject, error: Any, kind: str, ours: bool) -> l
             message = f"unknown field {key!r} for {kind}: {lost} [X1]"
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(allowed)}"
-        findings.append(Finding(obj.locate(path), "error" if ours else "warning", message, UNKNOWN_FIELD_RULE,
+        findings.append(Finding(obj.locate_key(path), "error" if ours else "warning", message, UNKNOWN_FIELD_RULE,
                                 obj.id, path, hint))
     return findings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +26,16 @@ def run_nvpolicy(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     input: str | None = None,
+    subprocess_: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``nvpolicy`` console script as a user would."""
+    """Run ``nvpolicy`` as a user would: in this process (the CLI's own entry point, stdout and stderr
+    captured, the working directory and environment set for the call), or as the installed console
+    script where a process of its own is the point: standard input, a test-only fault injection
+    that kills the process, or ``subprocess_=True``."""
+    own_process = subprocess_ or input is not None or any(
+        key.startswith(("NVPOLICY_TEST_", "NVPOLICY_PUBLISH_FAULT")) for key in (env or {}))
+    if not own_process:
+        return _in_process(args, cwd or REPO, env)
     full_env = {k: v for k, v in os.environ.items() if k != "NVPOLICY_DEBUG"}
     if env:
         full_env.update(env)
@@ -35,6 +43,31 @@ def run_nvpolicy(
         [str(NVPOLICY), *args], cwd=cwd or REPO, env=full_env, input=input,
         capture_output=True, text=True, timeout=300, check=False,
     )
+
+
+def _in_process(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None) -> subprocess.CompletedProcess[str]:
+    import contextlib
+    import io
+
+    from nvpolicy.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    code: int = 0
+    try:
+        os.environ.pop("NVPOLICY_DEBUG", None)
+        os.environ.update(env or {})
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess([str(NVPOLICY), *args], code, out.getvalue(), err.getvalue())
 
 
 def write_tree(root: Path, files: Mapping[str, str]) -> Path:

@@ -145,6 +145,9 @@ def test_render_summary_json(capsys: pytest.CaptureFixture[str], example_project
         files = tree_bytes(example_project / entry["target"])
         assert sorted(entry["files"]) == sorted(files) and entry["layout"] == "crds"
         assert entry["objects"] == len(files) - 1  # one file per object plus kustomization.yaml
+    # --format json is the same report (the crds layout), as every command's --format json is.
+    again, out_again, _ = run(capsys, "-C", str(example_project), "render", "--all", "--format", "json")
+    assert again == 0 and json.loads(out_again) == json.loads(out)
 
 
 def test_render_all_reports_every_environment_error(capsys: pytest.CaptureFixture[str],

@@ -45,9 +45,10 @@ def render(
                                   "multi-document YAML to stdout and nothing to disk.", metavar="DIR")
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help=choice_help("Layout", FORMATS) + " crds: one file per object + "
-                          "kustomization.yaml; list: kind: List files for NeuVector's REST import.",
-                          autocompletion=lambda: list(FORMATS))
+        str, typer.Option("--format", help=choice_help("Layout", (*FORMATS, "json")) + " crds: one file per "
+                          "object + kustomization.yaml; list: kind: List files for NeuVector's REST import; json: "
+                          "the crds layout, and what was written printed as JSON (--summary json).",
+                          autocompletion=lambda: [*FORMATS, "json"])
     ] = "crds",
     summary: Annotated[
         str, typer.Option("--summary", help=choice_help("What render prints about what it wrote",
@@ -72,8 +73,10 @@ def render(
     )
 
     project = project_dir(ctx)
-    check_choice("--format", output_format, FORMATS)
+    check_choice("--format", output_format, (*FORMATS, "json"))
     check_choice("--summary", summary, SUMMARY_FORMATS)
+    if output_format == "json":  # as every other command's --format json: the outcome as JSON
+        output_format, summary = "crds", "json"
     to_stdout = out is not None and str(out) == "-"
     if to_stdout and all_envs:
         raise NvPolicyError("--out - takes one environment, --all renders every one",

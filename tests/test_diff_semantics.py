@@ -186,3 +186,15 @@ def test_any_yaml_shape_diffs_without_crashing(old: list[dict[str, Any]], new: l
 
     same = sorted(map(canonical, old)) == sorted(map(canonical, new))  # the same objects, maybe in another order
     assert result.empty == same
+
+
+def test_a_markdown_cell_shows_link_and_image_syntax_as_text() -> None:
+    """Names in a diff comment come from the cluster: `![x](url)` must not load a picture, `[a](url)` not link."""
+    from markdown_it import MarkdownIt
+    from nvpolicy.diff.markdown import _cell
+
+    row = f"| a | {_cell('![x](https://tracker.example/p.png) and [click](https://evil.example)')} |\n|---|---|\n"
+    tokens = MarkdownIt("commonmark").enable("table").parse("| h | v |\n|---|---|\n" + row.split("\n", 1)[0] + "\n")
+    inline = [child for token in tokens if token.children for child in token.children]
+    assert not any(child.type in ("image", "link_open") for child in inline)
+    assert any("![x](https://tracker.example/p.png)" in child.content for child in inline if child.type == "text")

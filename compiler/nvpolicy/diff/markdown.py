@@ -20,7 +20,10 @@ _ICONS = {"widens": ":warning: widens", "narrows": "narrows", "neutral": "neutra
 
 
 def _cell(text: str, limit: int = 2_000) -> str:
+    # Cells hold names and values from the policy (and so from the cluster): no HTML, no table break,
+    # and no link or image (`![x](https://…)` in a process name would load a picture in the comment).
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    text = text.replace("[", "\\[").replace("]", "\\]")
     text = text.replace("\n", "<br>")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

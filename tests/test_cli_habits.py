@@ -37,7 +37,7 @@ def flat_help(capsys: pytest.CaptureFixture[str], *command: str) -> str:
 
 
 @pytest.mark.parametrize(("command", "listed"), [
-    (("render",), "Layout: crds or list."),
+    (("render",), "Layout: crds, list or json."),
     (("render",), "text or json."),
     (("diff",), "Output format: text, markdown or json."),
     (("propose",), "Output format: markdown or json."),

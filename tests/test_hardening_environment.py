@@ -17,7 +17,7 @@ def test_address_refused_by_the_schema_pattern_is_explained(tmp_path: Path) -> N
     with pytest.raises(EnvironmentFileError) as caught:
         load_environment(tmp_path, "test")
     assert caught.value.message == ("address 'db@example.com' is not usable: "
-                                    "not a hostname, *.domain, IP, CIDR or IP range")
+                                    "not an IP, CIDR, IP range, DNS name, *.domain or vh:<name>")
     assert str(caught.value.location) == "environments/test.yaml:4:17"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,8 +20,6 @@ ENV_NAME = re.compile(r"^_?[A-Za-z0-9][A-Za-z0-9_-]*$")
 MAX_ENV_NAME = 100
 # Files named `_<name>.yaml` are partials: other environments extend them; they never render alone.
 PARTIAL_PREFIX = "_"
-_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOSTNAME = re.compile(rf"^(\*\.)?(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*\.?$")
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
@@ -333,35 +330,14 @@ def _peer(draft: Environment, name: str, binding: Mapping[str, Any]) -> PeerBind
 
 
 def address_problem(value: str) -> str | None:
-    """Why ``value`` is not a NeuVector address criterion value, or None when it is one."""
-    if value.startswith("vh:"):
-        return None if _HOSTNAME.match(value[3:]) else "a vh: name needs a host name after it"
-    if "-" in value and all(_is_ip(part) for part in value.split("-", 1)):
-        low, high = (ipaddress.ip_address(part) for part in value.split("-", 1))
-        if low.version != high.version or int(low) > int(high):
-            return "an IP range runs from a lower to a higher address of the same family"
-        return None
-    if "/" in value:
-        try:
-            ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            return "not a CIDR"
-        return None
-    if _is_ip(value):
-        return None
-    if value.replace(".", "").isdigit():
-        return "looks like an IP address but is not one"
-    if _HOSTNAME.match(value) and value != "*":
-        return None
-    return "not a hostname, *.domain, IP, CIDR or IP range"
+    """Why ``value`` is not a NeuVector address criterion value, or None when it is one.
 
+    NeuVector's own grammar (S18, ``nv/addresses.py``): an environment file, an import and a
+    proposal accept exactly what the controller accepts in the rendered criterion.
+    """
+    from nvpolicy.nv.addresses import problem
 
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+    return problem(value)
 
 
 def _has_path(data: Any, path: Sequence[str | int]) -> bool:

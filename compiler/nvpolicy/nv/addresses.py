@@ -69,6 +69,8 @@ def problem(value: str) -> str | None:
     if is_valid(value):
         return None
     if _IP_RANGE_LOOSE.match(value):
+        if value.replace(".", "").isdigit():
+            return "looks like an IP address but is not one"
         return "not an IP, CIDR or low-high IP range"
     if value.startswith("*.") and value.count(".") < 2:
         return "'*.' needs at least two labels after it ('*.example.com')"

@@ -3,7 +3,9 @@
 A federal rule is accepted only on the federation primary (set ``--federation-primary`` or the
 environment's ``neuvector.federation_primary``); there its metadata.name equals the target name
 (``external`` excepted), every peer is ``fed.*`` (or ``external``) and none is learned. A local
-rule has no ``fed.*`` peer. (The REST import's ``scope`` parameter checks of S5 are not modelled.)
+rule has no ``fed.*`` peer. S5's ``scope`` checks are not run because they cannot fire: at NeuVector
+1b8b707 every caller (the CRD webhook, the parser, the REST import) passes an empty scope
+(rest/crdsecurityrule.go:3953).
 
 PASS::
 

@@ -24,7 +24,7 @@ from nvpolicy.emit import OutputFile, replace_directory
 from nvpolicy.errors import OutputError, SourceError
 
 from tests import propose_payloads as payloads
-from tests.conftest import NVPOLICY, run_nvpolicy, tree_bytes
+from tests.conftest import EXAMPLES, NVPOLICY, run_nvpolicy, tree_bytes
 from tests.fake_controller import APIKEY, FakeController
 
 HANG_LIMIT = 20  # seconds: each refusal here takes well under one
@@ -133,6 +133,25 @@ def test_several_files_are_written_all_or_none(tmp_path: Path) -> None:
         _fs.write_all_atomic({first: "new\n", blocked: "new\n"})
     assert first.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]  # no temporary file left
+
+
+@pytest.mark.parametrize("stop", ["TERM", "INT"])
+def test_a_stop_between_renames_lands_after_the_whole_write(tmp_path: Path, stop: str) -> None:
+    """import writes policy files and an environment file; a stop mid-way leaves all of them, or none."""
+    sample = EXAMPLES / "neuvector-docs_usingcrd_sample-exported-crd.yaml"
+    command = ("import", str(sample), "-n", "demo", "--env-out", "environments/demo.yaml")
+    calm, stopped = tmp_path / "calm", tmp_path / "stopped"
+    for project in (calm, stopped):
+        project.mkdir()
+    assert _run("-C", str(calm), *command).returncode == 0
+    result = _run("-C", str(stopped), *command, env={"NVPOLICY_TEST_KILL_AT": f"between-renames:{stop}"})
+    # The held signal is delivered once the write is whole: TERM ends the process, Ctrl-C is reported.
+    assert result.returncode == (-15 if stop == "TERM" else 130), result.stderr
+    assert "Traceback" not in result.stderr
+    written = tree_bytes(stopped)
+    assert written == tree_bytes(calm)
+    assert len(written) >= 2  # several files: the point between renames was reached
+    assert not [name for name in written if ".tmp" in name or name.startswith(".")]
 
 
 def test_new_files_honour_the_umask_and_replaced_files_keep_their_mode(tmp_path: Path, umask_022: None) -> None:

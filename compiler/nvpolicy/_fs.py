@@ -26,7 +26,7 @@ import shutil
 import signal
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -235,7 +235,7 @@ def write_all_atomic(files: Mapping[Path, str | bytes]) -> None:
     for path in files:
         check_writable(path)
     staged: list[tuple[Path, Path]] = []
-    try:
+    with signals_held(), _unstage(staged):
         for path, data in files.items():
             raw = data.encode("utf-8") if isinstance(data, str) else data
             try:
@@ -249,12 +249,43 @@ def write_all_atomic(files: Mapping[Path, str | bytes]) -> None:
                 os.replace(temporary, path)
             except OSError as exc:
                 raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            crash_point("between-renames")
         for directory in dict.fromkeys(path.parent for _, path in staged):
             fsync_path(directory)
+
+
+@contextlib.contextmanager
+def _unstage(staged: list[tuple[Path, Path]]) -> Iterator[None]:
+    try:
+        yield
     finally:
         for temporary, _ in staged:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
+
+
+# What stops a run from outside: a cancelled CI job or `timeout` (TERM), Ctrl-C (INT), a closed terminal (HUP).
+_STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back TERM, INT and HUP while a group of renames runs, so a stop lands before or after it.
+
+    A signal that arrives meanwhile stays pending and is delivered when the block ends, after every
+    file is in place and every temporary file is gone: a stopped multi-file write leaves the old
+    files or the new ones, never a mix and never a stray temporary file. (SIGKILL cannot be held:
+    the crash tests cover what it leaves.)
+    """
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here: nothing to hold
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def make_directory(parent: Path, name: str) -> Path:
@@ -288,8 +319,9 @@ def fsync_path(path: Path) -> None:
 
 
 # Test-only fault injection: the crash-safety tests stop a run at an exact step with
-# NVPOLICY_TEST_KILL_AT=<point> (SIGKILL) or <point>:TERM (SIGTERM). Points: file-<n>, before-swap,
-# after-swap (render's swap), proposals-written (propose --write). Read here and nowhere else.
+# NVPOLICY_TEST_KILL_AT=<point> (SIGKILL), <point>:TERM (SIGTERM) or <point>:INT (SIGINT, as Ctrl-C).
+# Points: file-<n>, before-swap, after-swap (render's swap), proposals-written (propose --write),
+# between-renames (every multi-file write: import, propose, environment files). Read here and nowhere else.
 _KILL_AT_VARIABLE = "NVPOLICY_TEST_KILL_AT"
 
 
@@ -299,3 +331,5 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif chosen == f"{name}:TERM":
         os.kill(os.getpid(), signal.SIGTERM)
+    elif chosen == f"{name}:INT":
+        os.kill(os.getpid(), signal.SIGINT)

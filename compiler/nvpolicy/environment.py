@@ -258,9 +258,7 @@ def _build(name: str, merged: dict[str, Any], files: tuple[SourceDocument, ...])
 
 
 def _check_schema(draft: Environment) -> None:
-    from jsonschema.exceptions import best_match
-
-    from nvpolicy.schema_registry import validator
+    from nvpolicy.schema_registry import best_match, validator
 
     error = best_match(validator("environment.schema.json").iter_errors(draft.data))
     if error is None:

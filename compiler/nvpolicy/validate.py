@@ -38,9 +38,7 @@ def schema_findings(obj: RenderedObject, ours: bool = True) -> list[Finding]:
     A field the schema does not define is reported on its own (X1), as an error when the source is
     ``ours`` and as a warning otherwise: the API server prunes it, NeuVector never sees it.
     """
-    from jsonschema.exceptions import best_match
-
-    from nvpolicy.schema_registry import validator
+    from nvpolicy.schema_registry import best_match, validator
 
     data = obj.data
     kind = data.get("kind")

@@ -40,7 +40,7 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "naive_over_render": (">= 5", lambda v: v >= 5),
     "check_jsonschema_over_validate": (">= 5", lambda v: v >= 5),
     "diff_over_floor": ("<= 1.5", lambda v: v <= 1.5),
-    "cold_over_imports": ("<= 1.3", lambda v: v <= 1.3),
+    "cold_over_imports": ("<= 1.0", lambda v: v <= 1.0),
     "scaling_2x": ("<= 2.2", lambda v: v <= 2.2),
     "peak_rss_mb": ("<= 150", lambda v: v <= 150),
     "test_over_render": ("<= 1.0", lambda v: v <= 1.0),
@@ -270,7 +270,11 @@ def cold_start(workdir: Path, reps: int, log: Callable[[str], None]) -> dict[str
         shutil.copytree(REPO / folder, example / folder)
     render_cmd = [str(NVPOLICY), "-C", str(example), "render", "--env", "prod"]
     imports_cmd = [sys.executable, "-c", "import typer, jinja2, yaml, jsonschema"]
-    run_timed(render_cmd)  # warm the page cache and .pyc files for both sides
+    # Byte-compiled as pip compiles an installed wheel (and the four libraries): an editable install
+    # under PYTHONDONTWRITEBYTECODE would otherwise compile nvpolicy's sources on every timed start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "compiler" / "nvpolicy")],
+                   check=True, capture_output=True)
+    run_timed(render_cmd)  # warm the page cache for both sides
     run_timed(imports_cmd)
     cold: list[Timing] = []
     imports: list[Timing] = []

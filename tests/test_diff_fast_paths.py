@@ -12,10 +12,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nvpolicy.diff import diff_objects, identical
-from nvpolicy.diff.fastload import load_documents
 from nvpolicy.diff.load import load_tree
 from nvpolicy.emit import dump_all
 from nvpolicy.errors import SourceError
+from nvpolicy.fastload import load_documents
 from nvpolicy.source import load_text
 
 from tests.conftest import EXAMPLES, run_nvpolicy

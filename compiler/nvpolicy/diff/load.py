@@ -21,7 +21,7 @@ def load_tree(directory: Path) -> list[dict[str, Any]]:
     kustomization.yaml, ignored) or ``kind: List`` files."""
     if not directory.is_dir():
         raise SourceError(f"{directory}: no such directory", hint="name a rendered tree, e.g. rendered/prod")
-    from nvpolicy.diff.fastload import load_documents
+    from nvpolicy.fastload import load_documents
 
     objects: list[dict[str, Any]] = []
     for path in iter_yaml_files(directory):

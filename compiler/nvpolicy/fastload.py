@@ -1,8 +1,9 @@
 """A fast YAML load for rendered trees: plain data, no marks, anything unusual left to the full loader.
 
 ``nvpolicy.source.load_text`` composes a node graph and records a mark for every value, so any
-error can name its file:line. A diff of two rendered trees reads thousands of files nvpolicy wrote
-itself, where errors are rare and marks are never read. This builds the data straight from
+error can name its file:line. A diff of two rendered trees, or ``validate`` of one, reads thousands
+of files nvpolicy wrote itself, where errors are rare and marks are seldom read (validate makes
+them with the full loader only for a file that has a finding). This builds the data straight from
 libyaml's C parser events, and declines (returns None) whenever a file holds anything the full
 loader would refuse or treat specially: duplicate or non-string keys, tags, anchors and aliases,
 merge keys, deep nesting, invalid YAML. The caller then loads that file again with
@@ -59,6 +60,13 @@ def _resolve_plain(loader: Any, text: str) -> Any:
 
 def load_documents(text: str) -> list[Any] | None:
     """The data of every non-empty document, or None when ``load_text`` must load this text."""
+    indexed = load_indexed(text)
+    return None if indexed is None else [data for _, data in indexed]
+
+
+def load_indexed(text: str) -> list[tuple[int, Any]] | None:
+    """Each non-empty document's index in the stream (``SourceDocument.index``) and data, or None
+    when ``load_text`` must load this text."""
     # No anchor is ever followed (any declines), so nothing can expand: no alias bomb to bound.
     loader = _Loader(text)
     try:
@@ -69,7 +77,7 @@ def load_documents(text: str) -> list[Any] | None:
         loader.dispose()
 
 
-def _documents(loader: Any) -> list[Any]:
+def _documents(loader: Any) -> list[tuple[int, Any]]:
     get: Callable[[], Any] = loader.get_event
     plain = _plain
 
@@ -110,8 +118,9 @@ def _documents(loader: Any) -> list[Any]:
                 items.append(value(item, depth + 1))
         raise _Decline  # an alias
 
-    documents: list[Any] = []
+    documents: list[tuple[int, Any]] = []
     get()  # stream start
+    index = 0
     while True:
         start = get()
         if type(start) is not yaml.DocumentStartEvent:
@@ -119,6 +128,7 @@ def _documents(loader: Any) -> list[Any]:
         root = get()
         data = value(root, 0)
         get()  # document end
-        # As load_text: a document that is only `~`, `null` or nothing is no document.
+        # As load_text: a document that is only `~`, `null` or nothing is no document, but it counts.
         if not (type(root) is ScalarEvent and root.implicit[0] and root.value in ("", "~", "null")):
-            documents.append(data)
+            documents.append((index, data))
+        index += 1

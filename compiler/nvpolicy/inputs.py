@@ -16,7 +16,8 @@ something else. Kustomize's ``kustomization.yaml`` (rendered output) is skipped.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from nvpolicy.errors import ErrorGroup, NvPolicyError, SourceError
 from nvpolicy.model import CLUSTER_KINDS, KINDS, Finding, Location, Marks, RenderedObject, SourceDocument
 from nvpolicy.model import Path as KeyPath
 from nvpolicy.nv.kinds import KindSet
-from nvpolicy.source import iter_yaml_files, load_file, load_text, read_text
+from nvpolicy.source import iter_yaml_files, load_text, read_text
 
 CLUSTER_NAMESPACE_RULE = "cluster-namespace"
 CLUSTER_NAMESPACE_HELP = "A cluster-scoped kind carries no metadata.namespace; Kubernetes ignores it."
@@ -57,14 +58,15 @@ def load_objects(files: Iterable[tuple[Path, str]],
     errors: list[NvPolicyError] = []
     for path, display in files:
         try:
-            if reader is None:
-                documents = load_file(path, display)
-            else:
-                documents = load_text(reader(read_text(path, display)), display)
+            text = read_text(path, display)
+            if reader is not None:
+                text = reader(text)
+            documents = _load(text, display)
         except NvPolicyError as error:
             errors.append(error)
             continue
-        check_not_source(documents)
+        # A placeholder is a string holding "{{": the text holds it too, unless written with escapes.
+        check_not_source(documents, deep="{{" in text or "\\" in text)
         for document in documents:
             for obj in _objects(document):
                 findings.extend(_normalise(obj))
@@ -85,11 +87,74 @@ class PolicySourceError(SourceError):
     """validate was given nvpolicy source (policies/), which only means something once rendered."""
 
 
-def check_not_source(documents: Iterable[SourceDocument]) -> None:
+def _load(text: str, name: str) -> list[SourceDocument]:
+    """The documents of a file; their marks are made by the full loader only when a finding asks.
+
+    Marks cost more than the data and are read only to place a finding, so a file is read with
+    the marks-free loader (nvpolicy.fastload), which hands anything unusual (anchors, tags,
+    duplicate keys, invalid YAML) to ``load_text`` for its errors. When a finding asks where a
+    value is, ``load_text`` reads the same text once for the whole file, so every file:line is
+    the one the full loader gives.
+    """
+    from nvpolicy.fastload import load_indexed
+
+    indexed = load_indexed(text)
+    if indexed is None:
+        return load_text(text, name)
+    marks = _MarksOnDemand(text, name)
+    return [SourceDocument(data, Marks(name, _Later(partial(marks.by_path, index)),
+                                       _Later(partial(marks.keys, index))), index)
+            for index, data in indexed]
+
+
+class _MarksOnDemand:
+    """The marks of one file's documents, by document index, made by the full loader on first use."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self._text, self._name = text, name
+        self._documents: dict[int, SourceDocument] | None = None
+
+    def _document(self, index: int) -> SourceDocument:
+        if self._documents is None:
+            self._documents = {document.index: document for document in load_text(self._text, self._name)}
+            self._text = ""  # read once; the marks are all that is kept
+        return self._documents[index]
+
+    def by_path(self, index: int) -> Mapping[KeyPath, tuple[int, int]]:
+        return self._document(index).marks.by_path
+
+    def keys(self, index: int) -> Mapping[KeyPath, tuple[int, int]]:
+        return self._document(index).marks.keys
+
+
+class _Later(Mapping[KeyPath, tuple[int, int]]):
+    """A read-only mapping made on first access (``Marks.by_path``/``keys`` of a fast-loaded document)."""
+
+    def __init__(self, make: Callable[[], Mapping[KeyPath, tuple[int, int]]]) -> None:
+        self._make = make
+        self._made: Mapping[KeyPath, tuple[int, int]] | None = None
+
+    def _mapping(self) -> Mapping[KeyPath, tuple[int, int]]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, key: KeyPath) -> tuple[int, int]:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[KeyPath]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+
+def check_not_source(documents: Iterable[SourceDocument], deep: bool = True) -> None:
     """Refuse nvpolicy source: a top-level ``when:`` or a ``{{ … }}`` placeholder in any string.
 
     Validating source would report every placeholder as a schema error; the user meant lint. Only a
     closed placeholder counts (``{#`` or a lone ``{{`` can occur in a WAF or DLP pattern of an export).
+    ``deep=False``: the caller knows no string can hold ``{{``, so only ``when:`` is looked for.
     """
     from nvpolicy.render import WHEN_KEY
 
@@ -98,7 +163,7 @@ def check_not_source(documents: Iterable[SourceDocument]) -> None:
         if isinstance(data, dict) and WHEN_KEY in data:
             found: KeyPath | None = (WHEN_KEY,)
         else:
-            found = _placeholder_path(data, ())
+            found = _placeholder_path(data, ()) if deep else None
         if found is not None:
             raise PolicySourceError(
                 "this is nvpolicy source (a placeholder or when:), not NeuVector YAML: it is checked once rendered",
@@ -132,7 +197,9 @@ def _objects(document: SourceDocument) -> list[RenderedObject]:
 
 def _sub_marks(marks: Marks, prefix: KeyPath) -> Marks:
     size = len(prefix)
-    return Marks(marks.file, {path[size:]: mark for path, mark in marks.by_path.items() if path[:size] == prefix})
+    # On demand, as the document's own marks: an item without findings never needs them.
+    return Marks(marks.file, _Later(lambda: {path[size:]: mark for path, mark in marks.by_path.items()
+                                             if path[:size] == prefix}))
 
 
 def _normalise(obj: RenderedObject) -> list[Finding]:

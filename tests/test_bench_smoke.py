@@ -9,8 +9,8 @@ from pathlib import Path
 
 from tests.conftest import REPO, run_nvpolicy, tree_bytes
 
-FIGURES = ("render_over_floor", "naive_over_render", "check_jsonschema_over_validate", "diff_over_floor",
-           "cold_over_imports", "scaling_2x", "peak_rss_mb", "test_over_render")
+FIGURES = ("render_over_floor", "naive_over_render", "check_jsonschema_over_validate", "validate_over_floor",
+           "diff_over_floor", "cold_over_imports", "scaling_2x", "peak_rss_mb", "test_over_render")
 
 
 def _generate(out: Path, *extra: str) -> None:
@@ -74,6 +74,6 @@ def test_harness_writes_every_figure(tmp_path: Path) -> None:
             assert results[figure] is None
             assert f"`nvpolicy {command}` does not exist" in result.stdout
     assert results["test_expectations"] == 200  # 10 per service
-    for name in ("render_over_floor", "naive_over_render", "cold_over_imports", "scaling_2x", "peak_rss_mb",
-                 "test_over_render"):
+    for name in ("render_over_floor", "naive_over_render", "validate_over_floor", "cold_over_imports", "scaling_2x",
+                 "peak_rss_mb", "test_over_render"):
         assert results[name] is not None, name

@@ -32,6 +32,11 @@ class Group:
     def kind(self) -> str:
         return group_kind(self.name, self.criteria)
 
+    @cached_property
+    def keys(self) -> frozenset[Any]:
+        """The endpoint keys this group may select (:func:`selector_keys`): one group serves many rules."""
+        return frozenset(selector_keys(self))
+
     def selects(self, endpoint: Endpoint) -> Membership:
         try:
             return self._answers[endpoint]
@@ -116,25 +121,21 @@ class Policy:
         return self.modes.get(group)
 
     @cached_property
-    def _index(self) -> tuple[dict[Any, list[int]], dict[Any, list[int]], list[frozenset[Any]], list[frozenset[Any]]]:
-        sources: dict[Any, list[int]] = {}
-        destinations: dict[Any, list[int]] = {}
-        source_keys: list[frozenset[Any]] = []
-        destination_keys: list[frozenset[Any]] = []
+    def _index(self) -> tuple[dict[Any, set[int]], dict[Any, set[int]]]:
+        sources: dict[Any, set[int]] = {}
+        destinations: dict[Any, set[int]] = {}
         for index, rule in enumerate(self.rules):
-            source_keys.append(frozenset(selector_keys(rule.source)))
-            destination_keys.append(frozenset(selector_keys(rule.destination)))
-            for key in source_keys[-1]:
-                sources.setdefault(key, []).append(index)
-            for key in destination_keys[-1]:
-                destinations.setdefault(key, []).append(index)
-        return sources, destinations, source_keys, destination_keys
+            for key in rule.source.keys:
+                sources.setdefault(key, set()).add(index)
+            for key in rule.destination.keys:
+                destinations.setdefault(key, set()).add(index)
+        return sources, destinations
 
     @cached_property
     def _process_index(self) -> dict[Any, list[int]]:
         index: dict[Any, list[int]] = {}
         for number, (group, _) in enumerate(self.process_entries):
-            for key in selector_keys(group):
+            for key in group.keys:
                 index.setdefault(key, []).append(number)
         return index
 
@@ -145,17 +146,23 @@ class Policy:
 
     def candidates(self, client: Endpoint, server: Endpoint) -> list[Rule]:
         """The rules that may match a flow, in decision order: a superset of those whose groups select
-        both ends (an index by endpoint class and exact service keeps a 10,000-flow test fast). The
-        smaller side's bucket is walked and filtered by the other side's keys."""
-        sources, destinations, source_keys, destination_keys = self._index
-        client_keys, server_keys = endpoint_keys(client), endpoint_keys(server)
-        from_client = [sources.get(key, []) for key in client_keys]
-        to_server = [destinations.get(key, []) for key in server_keys]
-        if sum(map(len, from_client)) <= sum(map(len, to_server)):
-            picked = {i for part in from_client for i in part if not destination_keys[i].isdisjoint(server_keys)}
-        else:
-            picked = {i for part in to_server for i in part if not source_keys[i].isdisjoint(client_keys)}
+        both ends. The rules that may select each end are looked up once per endpoint key (an index by
+        endpoint class and exact service) and intersected, so a 10,000-flow test stays fast."""
+        picked = self._side(0, endpoint_keys(client)) & self._side(1, endpoint_keys(server))
         return [self.rules[index] for index in sorted(picked)]
+
+    def _side(self, side: int, keys: tuple[Any, ...]) -> frozenset[int]:
+        """The rules whose source (side 0) or destination (side 1) may select an endpoint with these keys."""
+        cache = self._sides[side]
+        found = cache.get(keys)
+        if found is None:
+            bucket = self._index[side]
+            found = cache[keys] = frozenset().union(*(bucket.get(key, ()) for key in keys))
+        return found
+
+    @cached_property
+    def _sides(self) -> tuple[dict[tuple[Any, ...], frozenset[int]], dict[tuple[Any, ...], frozenset[int]]]:
+        return {}, {}
 
 
 def endpoint_keys(endpoint: Endpoint) -> tuple[Any, ...]:
@@ -268,9 +275,9 @@ def _container_kind(group: Group) -> bool:
 
 
 def _placed(rule: Rule, position: int, sunk: bool) -> Rule:
-    from dataclasses import replace
-
-    return replace(rule, position=position, sunk=sunk)
+    # The constructor, not dataclasses.replace: a policy places thousands of rules and replace is 3× slower.
+    return Rule(position, rule.name, rule.action, rule.source, rule.destination, rule.ports_text, rule.ports,
+                rule.applications, rule.apps, rule.priority, rule.object_id, rule.path, rule.location, sunk)
 
 
 def _rule(obj: RenderedObject, entry: Mapping[str, Any], path: tuple[str | int, ...], source: Group,

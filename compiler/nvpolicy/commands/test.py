@@ -18,6 +18,8 @@ Examples:
 
   nvpolicy test --env prod
 
+  nvpolicy test --env prod --verbose
+
   nvpolicy test --all --format junit > nvpolicy-tests.xml
 
   nvpolicy test --env qa --format json
@@ -39,6 +41,8 @@ def test(
     ] = [],  # noqa: B006
     output_format: Annotated[str, typer.Option("--format", help=choice_help("Output format", EXPECTATION_FORMATS),
                                                autocompletion=lambda: list(EXPECTATION_FORMATS))] = "text",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Text: list passing expectations too, each with "
+                                          "the rule that decided it (failures are always listed).")] = False,
 ) -> None:
     """Prove what ENV's policy allows: each expectation in expect/*.yaml with the rule that decided it."""
     from nvpolicy.choices import check_choice
@@ -53,7 +57,7 @@ def test(
     names = chosen_environments(project, env, every)
     with bulk():  # expectations, models and outcomes all survive until the report: no cyclic GC passes
         outcomes = _outcomes(project, names, overrides)
-    typer.echo(render(outcomes, names, output_format), nl=False)
+    typer.echo(render(outcomes, names, output_format, verbose), nl=False)
     raise typer.Exit(1 if any(not outcome.passed for outcome in outcomes) else 0)
 
 

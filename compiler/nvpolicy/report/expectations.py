@@ -10,17 +10,20 @@ from xml.etree import ElementTree
 from nvpolicy.flowmodel.expect import Outcome
 
 
-def render(outcomes: Sequence[Outcome], envs: Sequence[str], output_format: str) -> str:
+def render(outcomes: Sequence[Outcome], envs: Sequence[str], output_format: str, verbose: bool = False) -> str:
     if output_format == "json":
         return as_json(outcomes, envs)
     if output_format == "junit":
         return as_junit(outcomes, envs)
-    return as_text(outcomes, envs)
+    return as_text(outcomes, envs, verbose)
 
 
-def as_text(outcomes: Sequence[Outcome], envs: Sequence[str]) -> str:
+def as_text(outcomes: Sequence[Outcome], envs: Sequence[str], verbose: bool = False) -> str:
+    """Each failed expectation in detail; a passing one only when ``verbose``: a CI log of 10,000
+    passing expectations is read by nobody, and writing it cost as much as deciding them."""
     lines = []
-    for outcome in outcomes:
+    listed = outcomes if verbose else [outcome for outcome in outcomes if not outcome.passed]
+    for outcome in listed:
         decision = outcome.decision
         mark = "PASS" if outcome.passed else "FAIL"
         lines.append(f"{mark} [{outcome.env}] {outcome.expectation.title()}: {decision.verdict}"
@@ -31,6 +34,9 @@ def as_text(outcomes: Sequence[Outcome], envs: Sequence[str]) -> str:
         lines += [f"    assumes: {text}" for text in decision.assumptions]
         lines += [f"    unknown: {text}" for text in decision.unknown]
     failed = sum(not o.passed for o in outcomes)
+    if not verbose and len(outcomes) > failed:
+        lines.append(f"{len(outcomes) - failed} passing not listed: --verbose lists each with the rule that decided "
+                     "it and what it assumes")
     lines.append(f"{len(outcomes) - failed} passed, {failed} failed ({', '.join(envs)})")
     return "\n".join(lines) + "\n"
 

@@ -21,6 +21,8 @@ PROTOCOLS = ("tcp", "udp", "icmp")
 SUSPICIOUS = frozenset({"nmap", "nc", "ncat", "netcat", "sshd", "ssh", "scp", "telnet", "in.telnetd", "iodine",
                         "dnscat", "dns2tcp", "socat"})
 _DEFAULT_VERDICT = {"Discover": "learn", "Monitor": "violation", "Protect": "deny"}
+# A workload's process entries in §5.1 order, and those whose group may or may not hold it (with why).
+Entries = tuple[list[ProcessEntry], list[tuple[ProcessEntry, tuple[str, ...]]]]
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Model:
     def __init__(self, policy: Policy, settings: Settings | None = None) -> None:
         self.policy = policy
         self.settings = settings or Settings()
+        self._entries: dict[Endpoint, Entries] = {}
 
     # --- modes (§3.1) ---------------------------------------------------------------------------------
     def network_mode(self, endpoint: Endpoint, assumptions: list[str]) -> str:
@@ -235,7 +238,6 @@ class Model:
     # --- processes (§5) -------------------------------------------------------------------------------
     def decide_process(self, workload: Endpoint, name: str, path: str) -> Decision:
         assumptions: list[str] = []
-        unknown: list[str] = []
         profile = self.policy.profiles.get(workload.learned_group)
         mode = self.settings.override_for(workload) or (profile.mode if profile else None)
         if mode is None:
@@ -246,15 +248,10 @@ class Model:
         if profile and profile.baseline not in (None, "basic"):
             assumptions.append(f"the CR asks for baseline {profile.baseline}; NeuVector stores it empty, so the "
                                f"global default applies (taken as {baseline}) (§5.3)")
-        entries: list[ProcessEntry] = []
-        for group, entry in self.policy.process_candidates(workload):
-            selected = group.selects(workload)
-            if selected.selected is None and process_entry_matches(entry, name, path):
-                unknown.extend(selected.notes)
-            if selected.selected:
-                entries.append(entry)
+        entries, maybe = self._process_entries(workload)
+        unknown = [note for entry, notes in maybe if process_entry_matches(entry, name, path) for note in notes]
         modes = (mode, mode)
-        for entry in sorted(entries, key=lambda e: (e.bucket, e.name, e.path)):
+        for entry in entries:
             if process_entry_matches(entry, name, path):
                 if entry.action == "allow":
                     verdict, reason = "allow", "an allow entry matched (§5.3 item 1)"
@@ -274,6 +271,29 @@ class Model:
                             ("whether the executable comes unmodified from the image and descends from the "
                              "container's root process",), process=True)
         return self._process_result(verdict, reason, modes, assumptions, unknown, None)
+
+    def _process_entries(self, workload: Endpoint) -> Entries:
+        """The entries of the groups that hold the workload, in §5.1 order, and those of groups whose
+        membership cannot be told (with why): the same for every process start of one workload."""
+        try:
+            return self._entries[workload]
+        except KeyError:
+            pass
+        except TypeError:  # described labels (a dict): unhashable, not remembered
+            return self._select_entries(workload)
+        found = self._entries[workload] = self._select_entries(workload)
+        return found
+
+    def _select_entries(self, workload: Endpoint) -> Entries:
+        entries: list[ProcessEntry] = []
+        maybe: list[tuple[ProcessEntry, tuple[str, ...]]] = []
+        for group, entry in self.policy.process_candidates(workload):
+            selected = group.selects(workload)
+            if selected.selected is None:
+                maybe.append((entry, selected.notes))
+            elif selected.selected:
+                entries.append(entry)
+        return sorted(entries, key=lambda e: (e.bucket, e.name, e.path)), maybe
 
     @staticmethod
     def _process_result(verdict: str, reason: str, modes: tuple[str, str], assumptions: list[str],
@@ -307,15 +327,16 @@ def process_entry_matches(entry: ProcessEntry, name: str, path: str) -> bool:
 
 
 def _port_matches(rule: Rule, flow: Flow, icmp_policy: bool) -> bool | None:
-    ports = rule.ports
-    if ports is None:
+    facts = rule.port_facts
+    if facts is None:
         return None
+    is_any, icmp, intervals = facts
     protocol = flow.protocol.lower()
-    if ports.is_any:
+    if is_any:
         return protocol in ("tcp", "udp") or (protocol == "icmp" and icmp_policy)
     if protocol == "icmp":
-        return ports.icmp
-    return any(low <= flow.port <= high for low, high in ports.intervals(protocol))
+        return icmp
+    return any(low <= flow.port <= high for low, high in intervals.get(protocol, ()))
 
 
 def _app_matches(rule: Rule, flow: Flow) -> bool:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import cached_property
 from typing import Any
 
 from nvpolicy.diff.sets import parse_address
@@ -43,12 +44,30 @@ class Endpoint:
     namespace_labels: Mapping[str, str] | None = None
     address: str = ""  # external: an IPv4/IPv6 address or a host name
 
-    @property
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        # The dataclass's hash of the fields, computed once: every group's membership cache hashes the
+        # endpoint. Described labels (a dict) leave it unhashable, as before: TypeError, nothing cached.
+        return hash((self.kind, self.service, self.namespace, self.labels, self.image, self.container,
+                     self.namespace_labels, self.address))
+
+    @cached_property  # asked several times per decision, and an expectation's endpoint is reused
     def learned_group(self) -> str:
         """NeuVector's learned group ``nv.<service>.<namespace>`` (§4); empty for non-workloads."""
         return f"nv.{self.service}.{self.namespace}" if self.kind == "workload" else ""
 
-    @property
+    @cached_property
+    def index_keys(self) -> tuple[Any, ...]:
+        """The keys the policy's rule index files this endpoint under (``policy.selector_keys`` gives a
+        group's): its class, and for a workload its exact service, with and without the namespace."""
+        if self.kind == "workload":
+            return ("workload", ("service", f"{self.service}.{self.namespace}"), ("service", self.service))
+        return (self.kind,)
+
+    @cached_property
     def is_ip(self) -> bool:
         try:
             ipaddress.ip_address(self.address)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,19 @@ class Expectation:
     @property
     def expected(self) -> str:
         return str(self.data["expect"])
+
+    # Read once, asked in every environment.
+    @cached_property
+    def flow_question(self) -> tuple[str, int, str | None]:
+        """(protocol, port, application) of a network expectation."""
+        protocol, _, port = str(self.data["port"]).partition("/")
+        return protocol, int(port or 0), self.data.get("app")
+
+    @cached_property
+    def process_question(self) -> tuple[str, str, str]:
+        """(group, process name, path or '') of a process expectation."""
+        process = str(self.data["process"])
+        return str(self.data["group"]), process.rsplit("/", 1)[-1], process if process.startswith("/") else ""
 
     def applies_to(self, env: str) -> bool:
         if "env" in self.data:
@@ -193,28 +206,31 @@ def run(model: Model, environment: Environment, expectations: Sequence[Expectati
 def decide(model: Model, environment: Environment, expectation: Expectation) -> Decision:
     data = expectation.data
     if expectation.kind == "process":
-        group = str(data["group"])
-        process = str(data["process"])
-        path = process if process.startswith("/") else ""
-        name = process.rsplit("/", 1)[-1]
-        return model.decide_process(_group_workload(group, environment), name, path)
-    protocol, _, port = str(data["port"]).partition("/")
+        group, name, path = expectation.process_question
+        return model.decide_process(_group_workload(group, environment.namespace), name, path)
+    protocol, port, app = expectation.flow_question
     flow = Flow(endpoint(data["from"], environment, expectation, "from"),
-                endpoint(data["to"], environment, expectation, "to"),
-                protocol, int(port or 0), data.get("app"))
+                endpoint(data["to"], environment, expectation, "to"), protocol, port, app)
     return model.decide(flow)
 
 
-def _group_workload(group: str, environment: Environment) -> Endpoint:
+@lru_cache(maxsize=8192)
+def _group_workload(group: str, namespace: str) -> Endpoint:
     parts = group.split(".")
     if len(parts) >= 3 and parts[0] == "nv":
         return workload(".".join(parts[1:-1]), parts[-1])
-    return workload(group, environment.namespace)
+    return workload(group, namespace)
+
+
+_PLAIN = frozenset({"service", "namespace"})
 
 
 def endpoint(data: Mapping[str, Any], environment: Environment, expectation: Expectation, key: str) -> Endpoint:
     if "service" in data:
-        return workload(str(data["service"]), str(data.get("namespace") or environment.namespace),
+        namespace = str(data.get("namespace") or environment.namespace)
+        if data.keys() <= _PLAIN:
+            return _service(str(data["service"]), namespace)  # the common case: one instance per service
+        return workload(str(data["service"]), namespace,
                         labels=data.get("labels"), image=data.get("image"), container=data.get("container"),
                         namespace_labels=data.get("namespace_labels"))
     if "address" in data:
@@ -229,6 +245,11 @@ def endpoint(data: Mapping[str, Any], environment: Environment, expectation: Exp
                           hint=f"bind it under peers: in environments/{environment.name}.yaml, or limit the "
                                "expectation with env:/envs:")
     return _peer_endpoint(binding, environment.namespace)
+
+
+@lru_cache(maxsize=8192)
+def _service(service: str, namespace: str) -> Endpoint:
+    return workload(service, namespace)
 
 
 @lru_cache(maxsize=4096)

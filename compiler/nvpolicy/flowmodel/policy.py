@@ -69,6 +69,14 @@ class Rule:
     def ref(self) -> str:
         return f"{self.object_id} {self.name}"
 
+    @cached_property
+    def port_facts(self) -> tuple[bool, bool, dict[str, list[tuple[int, int]]]] | None:
+        """``ports`` read once for the model: (any, ICMP included, tcp/udp intervals); None when unreadable."""
+        if self.ports is None:
+            return None
+        return (self.ports.is_any, self.ports.icmp,
+                {protocol: self.ports.intervals(protocol) for protocol in ("tcp", "udp")})
+
     def as_json(self) -> dict[str, Any]:
         return {
             "position": self.position, "name": self.name, "action": self.action,
@@ -141,14 +149,14 @@ class Policy:
 
     def process_candidates(self, workload: Endpoint) -> list[tuple[Group, ProcessEntry]]:
         """The process entries of groups that may hold the workload (its learned group, custom groups)."""
-        found = set().union(*(self._process_index.get(key, ()) for key in endpoint_keys(workload)))
+        found = set().union(*(self._process_index.get(key, ()) for key in workload.index_keys))
         return [self.process_entries[number] for number in sorted(found)]
 
     def candidates(self, client: Endpoint, server: Endpoint) -> list[Rule]:
         """The rules that may match a flow, in decision order: a superset of those whose groups select
         both ends. The rules that may select each end are looked up once per endpoint key (an index by
         endpoint class and exact service) and intersected, so a 10,000-flow test stays fast."""
-        picked = self._side(0, endpoint_keys(client)) & self._side(1, endpoint_keys(server))
+        picked = self._side(0, client.index_keys) & self._side(1, server.index_keys)
         return [self.rules[index] for index in sorted(picked)]
 
     def _side(self, side: int, keys: tuple[Any, ...]) -> frozenset[int]:
@@ -165,14 +173,9 @@ class Policy:
         return {}, {}
 
 
-def endpoint_keys(endpoint: Endpoint) -> tuple[Any, ...]:
-    if endpoint.kind == "workload":
-        return ("workload", ("service", f"{endpoint.service}.{endpoint.namespace}"), ("service", endpoint.service))
-    return (endpoint.kind,)
-
-
 def selector_keys(group: Group) -> tuple[Any, ...]:
-    """The endpoint keys a group may select: every workload, some exact services, outside addresses, nodes."""
+    """The endpoint keys (``Endpoint.index_keys``) a group may select: every workload, some exact services,
+    outside addresses, nodes."""
     kind = group.kind
     if kind in ("external", "address"):
         return ("external",)
@@ -275,7 +278,7 @@ def _container_kind(group: Group) -> bool:
 
 
 def _placed(rule: Rule, position: int, sunk: bool) -> Rule:
-    # The constructor, not dataclasses.replace: a policy places thousands of rules and replace is 3× slower.
+    # The constructor, not dataclasses.replace: a policy places thousands of rules and replace is three times slower.
     return Rule(position, rule.name, rule.action, rule.source, rule.destination, rule.ports_text, rule.ports,
                 rule.applications, rule.apps, rule.priority, rule.object_id, rule.path, rule.location, sunk)
 

@@ -202,9 +202,9 @@ def build_policy(objects: Sequence[RenderedObject]) -> Policy:
     profile_modes: dict[str, list[str]] = {}
     baselines: dict[str, list[str]] = {}
     entries: list[tuple[Group, ProcessEntry]] = []
-    for obj in sorted(objects, key=lambda o: o.id):
-        if obj.data.get("kind") not in RULE_KINDS:
-            continue
+    # An object's id is computed from its data on each access: once per object here.
+    for object_id, obj in sorted(((o.id, o) for o in objects if o.data.get("kind") in RULE_KINDS),
+                                 key=lambda pair: pair[0]):
         spec = obj.data.get("spec")
         if not isinstance(spec, dict):
             continue
@@ -223,7 +223,8 @@ def build_policy(objects: Sequence[RenderedObject]) -> Policy:
                 peer = _group(_mapping(entry.get("selector")), groups)
                 path = ("spec", section, index)
                 source, destination = (peer, target) if section == "ingress" else (target, peer)
-                raw.append((len(raw), rule_priority(entry), _rule(obj, entry, path, source, destination)))
+                priority = rule_priority(entry)
+                raw.append((len(raw), priority, _rule(obj, object_id, priority, entry, path, source, destination)))
         for index, entry in enumerate(_list(spec.get("process"))):
             path_value = str(entry.get("path") or "")
             name = str(entry.get("name") or path_value.rsplit("/", 1)[-1])
@@ -283,8 +284,8 @@ def _placed(rule: Rule, position: int, sunk: bool) -> Rule:
                 rule.applications, rule.apps, rule.priority, rule.object_id, rule.path, rule.location, sunk)
 
 
-def _rule(obj: RenderedObject, entry: Mapping[str, Any], path: tuple[str | int, ...], source: Group,
-          destination: Group) -> Rule:
+def _rule(obj: RenderedObject, object_id: ObjectId, priority: int, entry: Mapping[str, Any],
+          path: tuple[str | int, ...], source: Group, destination: Group) -> Rule:
     ports_value = entry.get("ports")
     apps_value = entry.get("applications")
     applications = tuple(str(a) for a in apps_value) if isinstance(apps_value, list) else ()
@@ -295,7 +296,7 @@ def _rule(obj: RenderedObject, entry: Mapping[str, Any], path: tuple[str | int, 
         ports=_ports(ports_value) if isinstance(ports_value, (str, int, type(None))) else None,
         applications=applications,
         apps=_apps(applications) if isinstance(apps_value, list) else parse_apps(apps_value),
-        priority=rule_priority(entry), object_id=obj.id, path=path, location=obj.locate(path),
+        priority=priority, object_id=object_id, path=path, location=obj.locate(path),
     )
 
 
@@ -325,10 +326,11 @@ def _group_index(objects: Iterable[RenderedObject]) -> dict[str, Group]:
         selectors.append(_mapping(_mapping(spec.get("target")).get("selector")))
         selectors += [_mapping(e.get("selector")) for s in ("ingress", "egress") for e in _list(spec.get(s))]
         for selector in selectors:
-            criteria = tuple(c for c in _list(selector.get("criteria")))
             name = selector.get("name")
-            if isinstance(name, str) and criteria and name not in found:
-                found[name] = Group(name, criteria)
+            if isinstance(name, str) and name not in found:  # a group is named far more often than defined
+                criteria = tuple(_list(selector.get("criteria")))
+                if criteria:
+                    found[name] = Group(name, criteria)
     return found
 
 

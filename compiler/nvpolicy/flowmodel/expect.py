@@ -73,7 +73,7 @@ class Outcome:
     env: str
     decision: Decision
 
-    @property
+    @cached_property  # asked by the report, the summary and the exit code
     def passed(self) -> bool:
         return self.decision.verdict == self.expectation.expected
 

@@ -70,12 +70,9 @@ class Rule:
         return f"{self.object_id} {self.name}"
 
     @cached_property
-    def port_facts(self) -> tuple[bool, bool, dict[str, list[tuple[int, int]]]] | None:
-        """``ports`` read once for the model: (any, ICMP included, tcp/udp intervals); None when unreadable."""
-        if self.ports is None:
-            return None
-        return (self.ports.is_any, self.ports.icmp,
-                {protocol: self.ports.intervals(protocol) for protocol in ("tcp", "udp")})
+    def port_facts(self) -> PortFacts | None:
+        """``ports`` as the model reads them; None when unreadable."""
+        return None if self.ports is None else _port_facts(self.ports)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -298,6 +295,15 @@ def _rule(obj: RenderedObject, object_id: ObjectId, priority: int, entry: Mappin
         apps=_apps(applications) if isinstance(apps_value, list) else parse_apps(apps_value),
         priority=priority, object_id=object_id, path=path, location=obj.locate(path),
     )
+
+
+# (any, ICMP included, tcp/udp intervals): a ports value read once for the model.
+PortFacts = tuple[bool, bool, dict[str, list[tuple[int, int]]]]
+
+
+@lru_cache(maxsize=1024)
+def _port_facts(ports: PortSet) -> PortFacts:
+    return ports.is_any, ports.icmp, {protocol: ports.intervals(protocol) for protocol in ("tcp", "udp")}
 
 
 # A policy repeats a few port and application spellings thousands of times: parse each once.

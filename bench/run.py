@@ -415,11 +415,16 @@ def test_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -
     for _ in range(reps):
         ours.append(run_timed(test_cmd))  # exit 0: every generated expectation holds
         renders.append(run_timed(render_cmd))
-    results: dict[str, Any] = {"test_expectations": count}
+    # Untimed: how many outcomes (expectation x environment it applies to) one run decides.
+    summary = subprocess.run([*test_cmd, "--format", "json"], capture_output=True, check=True).stdout
+    outcomes = int(json.loads(summary)["summary"]["total"])
+    results: dict[str, Any] = {"test_expectations": count, "test_outcomes": outcomes}
     seconds(results, "test", ours)
     seconds(results, "test_render", renders)
     ratio(results, "test_over_render", ours, renders)
-    log(f"test (CPU): nvpolicy test --all with {count:,} expectations {results['test_s']:.2f}s, "
+    results["test_outcomes_per_cpu_s"] = outcomes / results["test_s"]  # the whole command, rendering included
+    log(f"test (CPU): nvpolicy test --all with {count:,} expectations ({outcomes:,} outcomes, "
+        f"{results['test_outcomes_per_cpu_s']:,.0f} per CPU second) {results['test_s']:.2f}s, "
         f"render --all {results['test_render_s']:.2f}s")
     return results
 

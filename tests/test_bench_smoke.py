@@ -74,6 +74,8 @@ def test_harness_writes_every_figure(tmp_path: Path) -> None:
             assert results[figure] is None
             assert f"`nvpolicy {command}` does not exist" in result.stdout
     assert results["test_expectations"] == 200  # 10 per service
+    assert results["test_outcomes"] > 200  # most hold in every environment
+    assert results["test_outcomes_per_cpu_s"] == results["test_outcomes"] / results["test_s"]
     for name in ("render_over_floor", "naive_over_render", "validate_over_floor", "cold_over_imports", "scaling_2x",
                  "peak_rss_mb", "test_over_render"):
         assert results[name] is not None, name

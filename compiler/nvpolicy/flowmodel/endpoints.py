@@ -151,8 +151,10 @@ def group_kind(name: str, criteria: Sequence[Mapping[str, Any]]) -> str:
     return "workload" if "address" not in keys else "unknown"
 
 
-def membership(name: str, criteria: Sequence[Mapping[str, Any]], endpoint: Endpoint) -> Membership:
-    kind = group_kind(name, criteria)
+def membership(name: str, criteria: Sequence[Mapping[str, Any]], endpoint: Endpoint,
+               kind: str | None = None) -> Membership:
+    """``kind``: the group's :func:`group_kind`, when the caller has it already."""
+    kind = kind or group_kind(name, criteria)
     if kind == "external":
         if endpoint.kind != "external":
             return Membership(False)

@@ -41,10 +41,10 @@ class Group:
         try:
             return self._answers[endpoint]
         except KeyError:
-            answer = self._answers[endpoint] = membership(self.name, self.criteria, endpoint)
+            answer = self._answers[endpoint] = membership(self.name, self.criteria, endpoint, self.kind)
             return answer
         except TypeError:  # described labels (a dict) make the endpoint unhashable: no cache
-            return membership(self.name, self.criteria, endpoint)
+            return membership(self.name, self.criteria, endpoint, self.kind)
 
 
 @dataclass(frozen=True)

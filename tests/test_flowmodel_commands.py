@@ -38,6 +38,13 @@ def test_a_failed_expectation_exits_1_and_names_rule_and_line(example_project: P
     assert text.returncode == 1
     assert "FAIL [prod] frontend may reach the database: learn (expected allow)" in text.stdout
     assert "expectation at expect/extra.yaml:1:3" in text.stdout
+    # Passing expectations are counted, not listed, unless asked; --verbose lists every one.
+    assert "PASS" not in text.stdout and text.stdout.endswith(
+        "7 passing not listed: --verbose lists each with the rule that decided it and what it assumes\n"
+        "7 passed, 1 failed (prod)\n")
+    verbose = run_nvpolicy("-C", str(example_project), "test", "--env", "prod", "--verbose")
+    assert verbose.returncode == 1 and verbose.stdout.count("\nPASS [prod] ") + verbose.stdout.startswith("PASS") == 7
+    assert verbose.stdout.count("FAIL [prod] ") == 1 and "passing not listed" not in verbose.stdout
     junit = run_nvpolicy("-C", str(example_project), "test", "--env", "prod", "--format", "junit")
     assert junit.returncode == 1
     suites = ElementTree.fromstring(junit.stdout)

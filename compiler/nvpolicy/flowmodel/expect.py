@@ -96,10 +96,10 @@ class Outcome:
     expectation: Expectation
     env: str
     decision: Decision
+    passed: bool = field(init=False)  # asked by the report, the summary and the exit code
 
-    @cached_property  # asked by the report, the summary and the exit code
-    def passed(self) -> bool:
-        return self.decision.verdict == self.expectation.expected
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "passed", self.decision.verdict == self.expectation.expected)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -25,36 +25,18 @@ EXPECT_DIR = "expect"
 SCHEMA = "expectations.schema.json"
 
 
-class FileMarks:
-    """Where the items of one expectation file are. Marks are what the full loader records for every
-    value; an expectation file that loads cleanly is read without them (libyaml's events straight to
-    data, :mod:`nvpolicy.diff.fastload`), so they are built from the same text only when a location is
-    first asked: a failed expectation, JSON output, an error."""
-
-    def __init__(self, text: str, display: str, documents: Sequence[SourceDocument] | None = None) -> None:
-        self.text = text
-        self.display = display
-        self._documents = documents
-
-    def locate(self, document: int, path: tuple[str | int, ...]) -> Location:
-        if self._documents is None:
-            from nvpolicy.source import load_text
-
-            self._documents = load_text(self.text, self.display)
-        return self._documents[document].locate(path)
-
-
 @dataclass(frozen=True)
 class Expectation:
     data: Mapping[str, Any]
+    document: SourceDocument = field(compare=False, repr=False)  # the YAML document that holds it
     file: str
     index: int  # in its document
-    marks: FileMarks = field(compare=False, repr=False)
-    document: int = 0  # the non-empty YAML document of the file that holds it
 
     @cached_property
     def location(self) -> Location:
-        return self.marks.locate(self.document, (self.index,))
+        # A cleanly loaded file has no marks until one is asked for (nvpolicy.inputs): a failure, JSON
+        # output or an error asks; a passing run in text never does.
+        return self.document.locate((self.index,))
 
     @property
     def kind(self) -> str:
@@ -121,9 +103,11 @@ def _describe(endpoint: Mapping[str, Any]) -> str:
 
 def load_expectations(project: Path) -> list[Expectation]:
     """Every item of every ``expect/**/*.yaml``, schema-checked; all problems raised together (exit 2)."""
-    from nvpolicy.diff.fastload import load_documents
-    from nvpolicy.schema_registry import validator
-    from nvpolicy.source import iter_yaml_files, load_text, read_text
+    # validate's loader: marks-free from libyaml's events, the full loader's marks made from the same
+    # text only when a location is asked; anything unusual is read by the full loader at once. So
+    # every message and file:line is the full loader's.
+    from nvpolicy.inputs import _load as load_marks_on_demand
+    from nvpolicy.source import iter_yaml_files, read_text
 
     folder = project / EXPECT_DIR
     if not folder.is_dir():
@@ -136,22 +120,11 @@ def load_expectations(project: Path) -> list[Expectation]:
         if not path.resolve().is_relative_to(root):
             raise SourceError("is a symlink to a file outside the project; nvpolicy reads only the project's files",
                               location=Location(display))
-        text = read_text(path, display)
-        # The fast read, when the file is plain YAML whose every document passes the schema; anything
-        # else is read and checked as before, so every message and location stays the full loader's.
-        fast = load_documents(text)
-        if fast is not None and all(validator(SCHEMA).is_valid(data) for data in fast):
-            marks = FileMarks(text, display)
-            for number, data in enumerate(fast):
-                found += [Expectation(item, display, i, marks, number) for i, item in enumerate(data)]
-            continue
-        documents = load_text(text, display)
-        marks = FileMarks(text, display, documents)
-        for number, document in enumerate(documents):
+        for document in load_marks_on_demand(read_text(path, display), display):
             problems = _check(document)
             errors.extend(problems)
             if not problems:
-                found += [Expectation(item, display, i, marks, number) for i, item in enumerate(document.data)]
+                found += [Expectation(item, document, display, i) for i, item in enumerate(document.data)]
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -160,13 +133,13 @@ def load_expectations(project: Path) -> list[Expectation]:
 
 
 def _check(document: SourceDocument) -> list[NvPolicyError]:
-    from jsonschema.exceptions import best_match
-
     from nvpolicy.schema_registry import reference_validator, validator
 
     data = document.data
     if validator(SCHEMA).is_valid(data):
         return []
+    from jsonschema.exceptions import best_match  # only to explain a problem (start-up, issue 16)
+
     if not isinstance(data, list):
         return [SourceError("an expectation file is a YAML list of expectations", location=document.locate(()),
                             hint="- {from: {service: orders}, to: {peer: db}, port: tcp/5432, expect: allow}")]

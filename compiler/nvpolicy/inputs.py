@@ -61,7 +61,7 @@ def load_objects(files: Iterable[tuple[Path, str]],
             text = read_text(path, display)
             if reader is not None:
                 text = reader(text)
-            documents = _load(text, display)
+            documents = load_marks_on_demand(text, display)
         except NvPolicyError as error:
             errors.append(error)
             continue
@@ -87,7 +87,7 @@ class PolicySourceError(SourceError):
     """validate was given nvpolicy source (policies/), which only means something once rendered."""
 
 
-def _load(text: str, name: str) -> list[SourceDocument]:
+def load_marks_on_demand(text: str, name: str) -> list[SourceDocument]:
     """The documents of a file; their marks are made by the full loader only when a finding asks.
 
     Marks cost more than the data and are read only to place a finding, so a file is read with

@@ -106,7 +106,7 @@ def load_expectations(project: Path) -> list[Expectation]:
     # validate's loader: marks-free from libyaml's events, the full loader's marks made from the same
     # text only when a location is asked; anything unusual is read by the full loader at once. So
     # every message and file:line is the full loader's.
-    from nvpolicy.inputs import _load as load_marks_on_demand
+    from nvpolicy.inputs import load_marks_on_demand
     from nvpolicy.source import iter_yaml_files, read_text
 
     folder = project / EXPECT_DIR

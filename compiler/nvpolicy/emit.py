@@ -250,26 +250,65 @@ def replace_directories(outputs: Sequence[tuple[Path, Sequence[OutputFile]]]) ->
     """
     for target, _ in outputs:
         check_directory_target(target)
-    staged: list[tuple[Path, Path]] = []
-    current = outputs[0][0] if outputs else Path()
+    staged = StagedTrees()
     try:
-        for current, files in outputs:
-            staged.append((_stage(current, files), current))
-        crash_point("before-swap")
-        for staging, current in staged:
-            check_directory_target(current)  # unchanged since the first check, or we refuse
-            if os.path.lexists(current):
-                _swap_in(staging, current)
-            else:
-                os.rename(staging, current)
-        crash_point("after-swap")
-        for parent in dict.fromkeys(target.parent for _, target in staged):
-            fsync_path(parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from None
+        for target, files in outputs:
+            staged.add(target, files)
+        staged.swap_in()
     finally:
-        for staging, _ in staged:
+        staged.discard()
+
+
+class StagedTrees:
+    """New trees written beside their targets one at a time, swapped in together (``replace_directories``).
+
+    Staging a tree as soon as it is ready lets its files' text be freed before the next one is
+    made: render --all holds one environment in memory, not all, and stays all or nothing.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+        self._created: list[Path] = []  # folders made for staging (``rendered/``), removed if nothing swaps in
+        self._swapped = False
+
+    def add(self, target: Path, files: Sequence[OutputFile]) -> None:
+        check_directory_target(target)
+        missing = target.parent
+        while not os.path.lexists(missing) and missing != missing.parent:
+            self._created.append(missing)
+            missing = missing.parent
+        try:
+            self._staged.append((_stage(target, files), target))
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+    def swap_in(self) -> None:
+        current = Path()
+        try:
+            crash_point("before-swap")
+            for staging, current in self._staged:
+                check_directory_target(current)  # unchanged since the first check, or we refuse
+                if os.path.lexists(current):
+                    _swap_in(staging, current)
+                else:
+                    os.rename(staging, current)
+            self._swapped = True
+            crash_point("after-swap")
+            for parent in dict.fromkeys(target.parent for _, target in self._staged):
+                fsync_path(parent)
+        except OSError as exc:
+            raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from None
+
+    def discard(self) -> None:
+        """Remove what is still staged: everything after a failure, the old trees after the swaps."""
+        for staging, _ in self._staged:
             remove_tree(staging)
+        self._staged.clear()
+        if not self._swapped:
+            for folder in sorted(set(self._created), key=lambda path: len(path.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)  # only if empty: another run's output stays
+        self._created.clear()
 
 
 def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
@@ -283,10 +322,12 @@ def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
         staging = make_directory(parent, f"{STAGING_PREFIX}{target.name}-{os.getpid()}-{secrets.token_hex(6)}")
     except OSError as exc:
         raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+    # Unchanged files are linked from the tree being replaced, not rewritten: their mtime is kept.
+    previous = target if os.path.isdir(target) and not os.path.islink(target) else None
     try:
         root, folders = staging.resolve(), {staging.resolve()}
         for number, output in enumerate(files, 1):
-            _write_file(root, output, folders)
+            _write_file(root, output, folders, previous)
             crash_point(f"file-{number}")
         fsync_path(staging)
     except BaseException as error:
@@ -297,7 +338,7 @@ def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
     return staging
 
 
-def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:
+def _write_file(root: Path, output: OutputFile, folders: set[Path], previous: Path | None = None) -> None:
     """Write one file below ``root``, a fresh staging directory holding nothing but what we wrote.
 
     Only directories are ever created there, never links, so a relative path without ``..``
@@ -310,10 +351,40 @@ def _write_file(root: Path, output: OutputFile, folders: set[Path]) -> None:
     if destination.parent not in folders:
         destination.parent.mkdir(parents=True, exist_ok=True)
         folders.add(destination.parent)
+    data = output.text.encode("utf-8")
+    if previous is not None and _link_unchanged(previous.joinpath(*relative.parts), data, destination):
+        return
     # Exclusive and without following links, although nothing else writes into a fresh staging tree.
     fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(output.text)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _link_unchanged(old: Path, data: bytes, destination: Path) -> bool:
+    """Hard-link the old tree's file into the new one when it holds exactly ``data``; False to write instead.
+
+    Only a regular file with one link (no link, no file shared with another place) is reused, and the
+    link made must be that very inode; anything else, including a failing link, falls back to writing.
+    """
+    try:
+        fd = os.open(old, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size != len(data):
+            return False
+        if os.read(fd, len(data) + 1) != data:
+            return False
+        os.link(old, destination, follow_symlinks=False)
+        if os.lstat(destination).st_ino == info.st_ino:
+            return True
+        os.unlink(destination)  # swapped meanwhile: not the file we compared
+        return False
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _swap_in(staging: Path, target: Path) -> None:

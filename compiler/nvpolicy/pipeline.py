@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nvpolicy._fs import read_bytes
 from nvpolicy.emit import (
     KUSTOMIZATION,
     OutputFile,
@@ -26,7 +27,7 @@ from nvpolicy.errors import ErrorGroup, NvPolicyError, OutputError, RenderBudget
 from nvpolicy.model import Location, RenderedObject, SourceDocument
 from nvpolicy.nv.kinds import GROUP_DEFINITION, REGISTRY
 from nvpolicy.render import Renderer
-from nvpolicy.source import iter_yaml_files, load_file
+from nvpolicy.source import MAX_SOURCE_BYTES, decode, iter_yaml_files, load_text
 
 if TYPE_CHECKING:
     from nvpolicy.rules import CheckSettings
@@ -69,6 +70,36 @@ def load_policies(project: Path) -> list[SourceDocument]:
 
 
 def _load_policies(project: Path) -> list[SourceDocument]:
+    documents: list[SourceDocument] = []
+    for source in policy_sources(project):
+        documents.extend(source.documents())
+    return documents
+
+
+@dataclass
+class PolicySource:
+    """One policy file's bytes, parsed on first use: a render whose cache holds the file never parses it."""
+
+    display: str
+    raw: bytes
+    _parsed: list[SourceDocument] | None = None
+
+    def documents(self) -> list[SourceDocument]:
+        if self._parsed is None:
+            loaded = load_text(decode(self.raw, self.display), self.display)
+            if not loaded:
+                raise SourceError("holds no YAML document", location=Location(self.display),
+                                  hint="delete the empty file or add a NeuVector custom resource")
+            for document in loaded:
+                if not isinstance(document.data, dict):
+                    raise SourceError("a policy document must be a mapping (one NeuVector custom resource)",
+                                      location=document.locate())
+            self._parsed = loaded
+        return self._parsed
+
+
+def policy_sources(project: Path) -> list[PolicySource]:
+    """The bytes of every ``policies/**/*.yaml``, in path order (parsed later, when needed)."""
     folder = project / POLICIES_DIR
     if folder.is_symlink():
         raise SourceError("is a symlink; nvpolicy reads the project's own folder only",
@@ -76,21 +107,14 @@ def _load_policies(project: Path) -> list[SourceDocument]:
     if not folder.is_dir():
         raise SourceError(f"no {POLICIES_DIR}/ directory in {project}",
                           hint="run nvpolicy in a policy repo, or name one with -C DIR")
-    documents: list[SourceDocument] = []
     # The walk refuses links, FIFOs and devices with their path; O_NOFOLLOW closes the race with a
     # file swapped for a link after the walk.
+    sources = []
     for path in iter_yaml_files(folder, project):
         display = path.relative_to(project).as_posix()
-        loaded = load_file(path, display, follow_symlinks=False)
-        if not loaded:
-            raise SourceError("holds no YAML document", location=Location(display),
-                              hint="delete the empty file or add a NeuVector custom resource")
-        for document in loaded:
-            if not isinstance(document.data, dict):
-                raise SourceError("a policy document must be a mapping (one NeuVector custom resource)",
-                                  location=document.locate())
-        documents.extend(loaded)
-    return documents
+        sources.append(PolicySource(display, read_bytes(path, display, follow_symlinks=False,
+                                                        limit=MAX_SOURCE_BYTES)))
+    return sources
 
 
 def render_environment(
@@ -151,12 +175,17 @@ def check_settings(environment: Environment, apply_path: str = "crd", *, ours: b
     return CheckSettings(apply_path, ours, namespace, bool(neuvector.get("federation_primary", False)))
 
 
-def check_objects(objects: Sequence[RenderedObject], settings: CheckSettings | None = None) -> None:
-    """Raise with every error-level finding: render's source is ours, so a pruned field is an error too."""
+def check_objects(objects: Sequence[RenderedObject], settings: CheckSettings | None = None, *,
+                  prechecked: Sequence[RenderedObject] = ()) -> None:
+    """Raise with every error-level finding: render's source is ours, so a pruned field is an error too.
+
+    ``prechecked`` objects passed the checks of one object already: only the cross-object ones run on them.
+    """
     from nvpolicy.rules import CheckSettings
     from nvpolicy.validate import validate_objects
 
-    findings = [finding for finding in validate_objects(objects, settings or CheckSettings(ours=True))
+    findings = [finding for finding in validate_objects(objects, settings or CheckSettings(ours=True),
+                                                        prechecked=prechecked)
                 if finding.level == "error"]
     _raise_all(
         [
@@ -174,13 +203,17 @@ def _raise_all(errors: list[NvPolicyError]) -> None:
         raise ErrorGroup(errors[:MAX_REPORTED_ERRORS], omitted=max(0, len(errors) - MAX_REPORTED_ERRORS))
 
 
-def layout(objects: Sequence[RenderedObject], output_format: str = "crds") -> list[OutputFile]:
-    """The files that represent the objects: one per object plus kustomization.yaml, or REST import lists."""
+def layout(objects: Sequence[RenderedObject], output_format: str = "crds",
+           texts: Mapping[int, str] | None = None) -> list[OutputFile]:
+    """The files that represent the objects: one per object plus kustomization.yaml, or REST import lists.
+
+    ``texts`` maps ``id(obj)`` to the object's text already emitted (by a worker, or render's cache).
+    """
     with _bulk():
-        return _layout(objects, output_format)
+        return _layout(objects, output_format, texts or {})
 
 
-def _layout(objects: Sequence[RenderedObject], output_format: str) -> list[OutputFile]:
+def _layout(objects: Sequence[RenderedObject], output_format: str, texts: Mapping[int, str]) -> list[OutputFile]:
     if output_format == "list":
         return _list_layout(objects)
     files: dict[str, OutputFile] = {}
@@ -189,7 +222,8 @@ def _layout(objects: Sequence[RenderedObject], output_format: str) -> list[Outpu
         if path in files:
             raise SchemaError(f"{obj.id} would be written to {path}, like another object",
                               location=obj.locate(("metadata", "name")), hint="give the objects distinct names")
-        files[path] = OutputFile(path, dump(obj.data))
+        text = texts.get(id(obj))
+        files[path] = OutputFile(path, dump(obj.data) if text is None else text)
     return [*files.values(), kustomization(list(files))]
 
 

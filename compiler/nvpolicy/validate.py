@@ -63,13 +63,18 @@ def schema_findings(obj: RenderedObject, ours: bool = True) -> list[Finding]:
     return findings
 
 
-def validate_objects(objects: Sequence[RenderedObject], settings: CheckSettings | None = None) -> list[Finding]:
+def validate_objects(objects: Sequence[RenderedObject], settings: CheckSettings | None = None, *,
+                     prechecked: Sequence[RenderedObject] = (), cross: bool = True) -> list[Finding]:
     """Schema findings for every object, then the import checks across all of them.
 
     For an object that fails the schema, a per-object rule that reports the same place replaces
     the schema's generic finding with its specific one (``ports 'tcp/9-1' are invalid: …`` rather
     than "not a valid ports value"). An object whose only findings are warnings (pruned fields)
     is what NeuVector receives once they are gone, so every check runs on it.
+
+    Render splits the work (``render_run``): ``cross=False`` checks objects one by one only (a
+    worker's share of the policy files); ``prechecked`` objects passed those checks already (in a
+    worker, or when render's cache was made) and only meet the cross-object rules, with the others.
     """
     from nvpolicy.rules import IMPORT_CHECKS, CheckSettings, load_rules, run_rules
 
@@ -85,7 +90,13 @@ def validate_objects(objects: Sequence[RenderedObject], settings: CheckSettings 
         else:
             findings.extend(problems)
             valid.append(obj)
-    findings.extend(run_rules(valid, rules, settings=settings))
+    if not prechecked and cross:
+        findings.extend(run_rules(valid, rules, settings=settings))
+        return findings
+    findings.extend(run_rules(valid, per_object, settings=settings))
+    if cross:
+        cross_rules = tuple(rule for rule in rules if getattr(rule, "CROSS_OBJECT", False))
+        findings.extend(run_rules([*prechecked, *valid], cross_rules, settings=settings))
     return findings
 
 

@@ -26,6 +26,8 @@ Examples:
   nvpolicy render --env dev --out - | kubectl apply -f -
 
   nvpolicy render --all --summary json
+
+  nvpolicy render --all --jobs 2 --cache-dir /tmp/nvpolicy-cache
 """
 
 
@@ -56,21 +58,26 @@ def render(
                           autocompletion=lambda: list(SUMMARY_FORMATS))
     ] = "text",
     for_path: ApplyPath = "crd",
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Processes rendering at once, each a share of the policy "
+                          "files of an environment (0: the cores available; 1: this process only).")
+    ] = 0,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Render cache (default .nvpolicy-cache/ in the project; "
+                                  "safe to delete).", metavar="DIR")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Render every file afresh; read and write no "
+                                           "cache.")] = False,
 ) -> None:
     """Render ENV into rendered/<env>/: validated, deterministic, replaced atomically."""
     from nvpolicy.cli import project_dir
     from nvpolicy.commands._checks import apply_path
+    from nvpolicy.emit import StagedTrees
     from nvpolicy.environment import check_environment_name, environment_names
-    from nvpolicy.errors import ErrorGroup, NvPolicyError
-    from nvpolicy.pipeline import (
-        check_output_target,
-        default_output,
-        layout,
-        load_policies,
-        render_environment,
-        stream,
-        write_outputs,
-    )
+    from nvpolicy.errors import NvPolicyError
+    from nvpolicy.pipeline import check_output_target, default_output, layout, render_environment, stream
+    from nvpolicy.render_cache import CACHE_DIR
+    from nvpolicy.render_run import RenderRequest, available_cores, commit_caches, discard_caches, render_outputs
 
     project = project_dir(ctx)
     check_choice("--format", output_format, (*FORMATS, "json"))
@@ -102,32 +109,33 @@ def render(
     # Every output target is checked before anything is rendered or written: all or nothing.
     for target in targets.values():
         check_output_target(project, target)
-    documents = load_policies(project)
-    # Render and check every environment before writing any, so a failure leaves all outputs as they were;
-    # every environment's errors are reported in one run (as lint --all does).
-    results = []
-    errors: list[NvPolicyError] = []
-    for name in names:
+    # Each environment is staged on disk once rendered and checked (its text then freed); the staged
+    # trees are swapped in only when every environment succeeded, every environment's errors are
+    # reported in one run (as lint --all does), and new cache files move in last: all or nothing.
+    cache = None if no_cache else (cache_dir if cache_dir is not None else project / CACHE_DIR)
+    request = RenderRequest(project, tuple(overrides), output_format, path, cache)
+    staged = StagedTrees()
+    try:
+        results = render_outputs(request, names, jobs=jobs or available_cores(),
+                                 on_ready=lambda name, files: staged.add(targets[name], files))
         try:
-            rendered = render_environment(project, name, overrides, documents, apply_path=path)
-            results.append((rendered, layout(rendered.objects, output_format), targets[name]))
-        except NvPolicyError as error:
-            errors.append(error)
-    if errors:
-        raise errors[0] if len(errors) == 1 else ErrorGroup(errors)
-    write_outputs([(target, files) for _, files, target in results])
+            staged.swap_in()
+        except NvPolicyError:
+            discard_caches(results)
+            raise
+    finally:
+        staged.discard()
+    commit_caches(results)
     if summary == "json":
         import json
 
-        shown = [{"env": rendered.environment.name, "target": _shown(target, project), "layout": output_format,
-                  "files": [file.path for file in files], "objects": len(rendered.objects)}
-                 for rendered, files, target in results]
+        shown = [{"env": result.name, "target": _shown(targets[result.name], project), "layout": output_format,
+                  "files": list(result.paths), "objects": result.objects} for result in results]
         typer.echo(json.dumps({"environments": shown}, indent=2))
         return
-    for rendered, files, target in results:
-        count = len(rendered.objects)
-        typer.echo(f"{rendered.environment.name}: {plural(count, 'object')} -> {_shown(target, project)}/ "
-                   f"({plural(len(files), 'file')})")
+    for result in results:
+        typer.echo(f"{result.name}: {plural(result.objects, 'object')} -> {_shown(targets[result.name], project)}/ "
+                   f"({plural(len(result.paths), 'file')})")
 
 
 def _shown(target: Path, project: Path) -> str:

@@ -1,0 +1,198 @@
+"""Render's cache: what one policy file rendered to in one environment, so an unchanged file is not redone.
+
+An entry is keyed by the SHA-256 of everything that decides the file's output and findings:
+nvpolicy's version and a fingerprint of its installed code, the environment's name and resolved
+values (after ``--set``), the apply path and check settings (``--for``, controller namespace,
+federation role), the layout (``--format``), the placeholder budgets (``NVPOLICY_*``), the
+file's path and its bytes. It holds the rendered objects (data and emitted text) of a file whose
+objects all passed the schema and the per-object import checks, and what its placeholders built
+(charged to the render's budget on a hit). Cross-object checks are never cached: render runs them
+over every object, cached or not. One file per environment (a line per entry), moved in atomically
+once every environment rendered and was written, holds the entries that render used (older ones
+drop out). The folder is safe to delete; a file of another version, or one that does not parse, is
+ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nvpolicy import __version__
+from nvpolicy._fs import create_exclusive, fsync_path, read_bytes, temporary_name
+from nvpolicy.environment import Environment
+from nvpolicy.errors import NvPolicyError, OutputError
+
+CACHE_DIR = ".nvpolicy-cache"
+_LAYOUT = 2  # bumped when an entry's shape changes
+_MAX_CACHE_BYTES = 1 << 31  # one environment's entries; a larger file is ignored (a cache only saves time)
+
+
+@dataclass(frozen=True)
+class CachedObject:
+    data: dict[str, Any]
+    text: str | None  # the object's own file (crds layout); None when render wrote lists
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one policy file rendered to in one environment, every object checked on its own."""
+
+    objects: tuple[CachedObject, ...]
+    size: int  # what its placeholders built, in the budget's measure (``Meter.render_size``)
+
+
+@cache
+def code_fingerprint() -> str:
+    """nvpolicy's version and its installed files' names, sizes and times: an edited install is a new version."""
+    digest = hashlib.sha256(__version__.encode())
+    root = Path(__file__).resolve().parent
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".json", ".yaml")):
+                info = os.stat(os.path.join(folder, name))
+                digest.update(f"{os.path.relpath(os.path.join(folder, name), root)}:{info.st_size}:"
+                              f"{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+class RenderCache:
+    """The entries of one environment: looked up per policy file, saved once at the end."""
+
+    def __init__(self, directory: Path, environment: Environment, settings: Sequence[object]) -> None:
+        """``settings``: everything else that decides output or findings (apply path, check settings,
+        layout, budgets), as reprs of frozen values."""
+        self.directory = directory
+        scope = json.dumps([code_fingerprint(), _LAYOUT, environment.name, environment.data,
+                            [repr(setting) for setting in settings]], sort_keys=True, default=repr)
+        self.scope = hashlib.sha256(scope.encode()).hexdigest()
+        # The file name is a hash: an environment name never becomes a path.
+        self.path = directory / f"render-{hashlib.sha256(environment.name.encode()).hexdigest()[:24]}.lines"
+        self.old = self._load()
+        self.new: dict[str, str] = {}  # key -> the entry, JSON-encoded
+        self.hits = 0
+
+    def key(self, display: str, digest_of_bytes: str) -> str:
+        """An entry's key: the scope, the file's path and the SHA-256 of its bytes (``file_digest``)."""
+        return hashlib.sha256(f"{self.scope}\0{display}\0{digest_of_bytes}".encode()).hexdigest()
+
+    def get(self, key: str) -> FileResult | None:
+        encoded = self.old.get(key)
+        if encoded is None:
+            return None
+        try:
+            entry = json.loads(encoded)
+        except ValueError:
+            return None
+        if not (isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int and isinstance(entry[1], list)):
+            return None
+        objects = []
+        for item in entry[1]:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], dict)
+                    and isinstance(item[1], str | None)):
+                return None
+            objects.append(CachedObject(item[0], item[1]))
+        self.hits += 1
+        self.new[key] = encoded  # kept as read: no encoding again
+        return FileResult(tuple(objects), entry[0])
+
+    def put(self, key: str, result: FileResult) -> None:
+        entry = [result.size, [[obj.data, obj.text] for obj in result.objects]]
+        try:
+            encoded = json.dumps(entry, separators=(",", ":"))  # ASCII only: one line per entry
+        except (TypeError, ValueError):
+            return  # a value JSON cannot hold (a YAML date, say): this file is rendered every time
+        if json.loads(encoded) != entry:
+            return  # JSON would change it (a non-string key, NaN): not cached
+        self.new[key] = encoded
+
+    def save(self) -> PendingCache | None:
+        """Write the entries used by this render beside the cache file; ``commit`` moves them in.
+
+        The file is a header line, then one ``<key> <entry as JSON>`` line per entry: a render parses
+        only the entries it uses. Nothing is written when the entries did not change; a cache that
+        cannot be written is skipped (it only saves time).
+        """
+        if self.new.keys() == self.old.keys():
+            return None
+        lines = [self._header(), *(f"{key} {entry}" for key, entry in sorted(self.new.items()))]
+        try:
+            created = _check_folder(self.directory, create=True)
+            written = create_exclusive(self.directory, temporary_name(self.path.name),
+                                       ("\n".join(lines) + "\n").encode("ascii"))
+        except (OSError, NvPolicyError):
+            return None
+        return PendingCache(written, self.path, created)
+
+    def _header(self) -> str:
+        return json.dumps({"nvpolicy": __version__, "layout": _LAYOUT}, sort_keys=True)
+
+    def _load(self) -> dict[str, str]:
+        try:
+            _check_folder(self.directory, create=False)
+            text = read_bytes(self.path, follow_symlinks=False, limit=_MAX_CACHE_BYTES).decode("ascii")
+        except (OSError, NvPolicyError, UnicodeDecodeError):
+            return {}
+        header, _, body = text.partition("\n")
+        if header != self._header():
+            return {}  # never trusted across versions
+        entries = {}
+        for line in body.splitlines():
+            key, _, encoded = line.partition(" ")
+            entries[key] = encoded
+        return entries
+
+
+@dataclass(frozen=True)
+class PendingCache:
+    """A cache file written but not yet in place: render moves it in only when every environment succeeded."""
+
+    written: Path
+    target: Path
+    created_folder: bool
+
+    def commit(self) -> None:
+        with contextlib.suppress(OSError):
+            os.replace(self.written, self.target)
+            fsync_path(self.target.parent)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.written)
+            if self.created_folder:
+                os.rmdir(self.target.parent)  # a failed render leaves the project as it was
+
+
+def _check_folder(directory: Path, *, create: bool) -> bool:
+    """The cache folder is a real directory of ours: a link or a file there is refused, never followed.
+
+    Returns whether it was created now.
+    """
+    created = False
+    try:
+        mode = os.lstat(directory).st_mode
+    except FileNotFoundError:
+        if not create:
+            raise
+        try:
+            os.mkdir(directory, 0o777)
+            created = True
+        except FileExistsError:
+            pass
+        mode = os.lstat(directory).st_mode
+    if not stat.S_ISDIR(mode):
+        raise OutputError(f"cache directory {directory} is not a directory (a link is not followed)")
+    return created
+
+
+def file_digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()

@@ -6,7 +6,7 @@ the work; cold start, validate and diff are timed as whole commands, as a user m
 figure is the median of its repetitions; ratios are taken within one run, so a busy machine
 slows both sides alike. Results go to bench/results.json and a table on stdout.
 
-    python bench/run.py [--n 1000] [--reps 3] [--out bench/results.json] [--workdir DIR]
+    python bench/run.py [--n 1000] [--reps 3] [--rss-n 10000] [--out bench/results.json] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ NVPOLICY = BIN / "nvpolicy"
 
 # name -> (goal text, test on the value)
 GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
-    "render_over_floor": ("<= 1.5", lambda v: v <= 1.5),
+    "render_over_floor": ("<= 1.0", lambda v: v <= 1.0),
     "naive_over_render": (">= 5", lambda v: v >= 5),
     "check_jsonschema_over_validate": (">= 5", lambda v: v >= 5),
     "validate_over_floor": ("<= 1.2", lambda v: v <= 1.2),
@@ -45,7 +45,11 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "scaling_2x": ("<= 2.2", lambda v: v <= 2.2),
     "peak_rss_mb": ("<= 150", lambda v: v <= 150),
     "test_over_render": ("<= 1.0", lambda v: v <= 1.0),
+    "parallel_speedup": (">= 1.6", lambda v: v >= 1.6),
+    "incremental_over_full": ("<= 0.25", lambda v: v <= 0.25),
+    "rss_per_service_kb": ("<= 25", lambda v: v <= 25),
 }
+RSS_SMALL_N = 100  # the baseline of rss_per_service_kb: the interpreter, libraries and a small repo
 EXPECTATIONS_PER_SERVICE = 10  # N = 1000 gives the 10,000 expectations of the test_over_render goal
 
 
@@ -69,7 +73,9 @@ def _worker_render(project: Path, out: Path) -> tuple[float, float]:
 
     start, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):
-        app(args=["-C", str(project), "render", "--all"], prog_name="nvpolicy", standalone_mode=False)
+        # One process (CPU time counts this one) and no cache: the figure is a full render.
+        app(args=["-C", str(project), "render", "--all", "--jobs", "1", "--no-cache"], prog_name="nvpolicy",
+            standalone_mode=False)
     return time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -235,14 +241,15 @@ def rendered_files(root: Path) -> list[Path]:
     return [p for p in sorted(root.rglob("*.yaml")) if p.name != "kustomization.yaml"]
 
 
-def measure(n: int, reps: int, workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+def measure(n: int, reps: int, workdir: Path, log: Callable[[str], None], rss_n: int = 10_000) -> dict[str, Any]:
     results: dict[str, Any] = {"n": n}
     byte_compile()  # before anything is timed as a whole process
     project = generate(workdir / "repo", n)
     double = generate(workdir / "repo2x", 2 * n)
     # Rendered once up front: proves the repo renders cleanly, and gives the floor its output objects.
     for repo in (project, double):
-        subprocess.run([str(NVPOLICY), "-C", str(repo), "render", "--all"], check=True, capture_output=True)
+        subprocess.run([str(NVPOLICY), "-C", str(repo), "render", "--all", "--no-cache"], check=True,
+                       capture_output=True)
 
     log(f"render vs floor vs naive, N={n}, {reps} repetitions")
     render: list[Timing] = []
@@ -267,10 +274,100 @@ def measure(n: int, reps: int, workdir: Path, log: Callable[[str], None]) -> dic
     ratio(results, "scaling_2x", render2x, render)
     results["peak_rss_mb"] = median(rss)
 
+    results.update(parallel_figures(project, reps, log))
+    results.update(incremental_figures(workdir, n, reps, log))
+    results.update(rss_figures(workdir, rss_n, log))
     results.update(cold_start(workdir, reps * 3, log))
     results.update(validate_figures(project, reps, log))
     results.update(diff_figures(workdir, n, reps, log))
     results.update(test_figures(workdir, n, reps, log))
+    return results
+
+
+def parallel_figures(project: Path, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Wall seconds of ``render --all --no-cache`` (3 environments) with ``--jobs 1`` over ``--jobs 2``.
+
+    Wall-clock by nature (processes do not shrink CPU time): meaningful only on two idle cores.
+    The runs are interleaved so load from elsewhere hits both alike; the CPU ratio beside it
+    (``parallel_cpu_over_serial``) is what the split costs in all.
+    """
+    base = [str(NVPOLICY), "-C", str(project), "render", "--all", "--no-cache"]
+    serial: list[Timing] = []
+    parallel: list[Timing] = []
+    for _ in range(max(reps, 3)):
+        serial.append(run_timed([*base, "--jobs", "1"]))
+        parallel.append(run_timed([*base, "--jobs", "2"]))
+    results: dict[str, Any] = {}
+    seconds(results, "render_jobs1", serial)
+    seconds(results, "render_jobs2", parallel)
+    results["parallel_speedup"] = median([t[1] for t in serial]) / median([t[1] for t in parallel])
+    results["parallel_cpu_over_serial"] = median([t[0] for t in parallel]) / median([t[0] for t in serial])
+    log(f"parallel (wall): --jobs 1 {results['render_jobs1_wall_s']:.2f}s, --jobs 2 "
+        f"{results['render_jobs2_wall_s']:.2f}s (CPU {results['parallel_cpu_over_serial']:.2f}x)")
+    return results
+
+
+def incremental_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """CPU of ``render --all`` after a 1% change, with the cache of the render before, over a full render.
+
+    Both in one process (``--jobs 1``): CPU time is then the whole cost. The full render is
+    ``--no-cache`` (neither reading nor writing one); the incremental one reads the cache, renders
+    the changed files, writes the new cache and leaves unchanged output files in place.
+    """
+    changed = generate(workdir / "repo-changed", n, change=1)
+    project = workdir / "repo-incremental"
+    full: list[Timing] = []
+    incremental: list[Timing] = []
+    for _ in range(reps):
+        if project.exists():
+            shutil.rmtree(project)
+        generate(project, n)
+        render = [str(NVPOLICY), "-C", str(project), "render", "--all", "--jobs", "1"]
+        full.append(run_timed([*render, "--no-cache"]))
+        run_timed(render)  # fills the cache
+        shutil.rmtree(project / "policies")
+        shutil.copytree(changed / "policies", project / "policies")
+        incremental.append(run_timed(render))
+    results: dict[str, Any] = {}
+    seconds(results, "render_full", full)
+    seconds(results, "render_incremental", incremental)
+    ratio(results, "incremental_over_full", incremental, full)
+    log(f"incremental (CPU): full {results['render_full_s']:.2f}s, after a 1% change "
+        f"{results['render_incremental_s']:.2f}s")
+    return results
+
+
+_PEAK_RSS = """import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, capture_output=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def peak_rss_kb(command: Sequence[str]) -> float:
+    """The largest resident set of any process of ``command`` (parent or worker), in KiB.
+
+    Run under a fresh Python so no earlier child's peak counts (ru_maxrss of children is a maximum
+    over every child ever waited for).
+    """
+    result = subprocess.run([sys.executable, "-c", _PEAK_RSS, *command], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def rss_figures(workdir: Path, big_n: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Memory per service: (peak RSS of ``render --all --no-cache`` at N minus at N = 100) / N, in KiB.
+
+    The default command (``--jobs`` = the cores available), so the peak is the largest of the
+    parent and its workers. The small repo's peak is the fixed part (interpreter, libraries).
+    """
+    small_n = min(RSS_SMALL_N, max(1, big_n // 2))
+    peaks = {}
+    for count in (small_n, big_n):
+        repo = generate(workdir / f"repo-rss-{count}", count)
+        peaks[count] = peak_rss_kb([str(NVPOLICY), "-C", str(repo), "render", "--all", "--no-cache"])
+    results: dict[str, Any] = {"rss_n": big_n, "rss_peak_mb": peaks[big_n] / 1024,
+                               "rss_per_service_kb": (peaks[big_n] - peaks[small_n]) / big_n}
+    log(f"memory: render --all at N={big_n} peaks at {peaks[big_n] / 1024:.0f} MiB, at N={small_n} "
+        f"{peaks[small_n] / 1024:.0f} MiB: {results['rss_per_service_kb']:.1f} KiB per service")
     return results
 
 
@@ -409,7 +506,7 @@ def test_figures(workdir: Path, n: int, reps: int, log: Callable[[str], None]) -
     count = EXPECTATIONS_PER_SERVICE * n
     repo = generate(workdir / "repo-expect", n, expect=count)
     test_cmd = [str(NVPOLICY), "-C", str(repo), "test", "--all"]
-    render_cmd = [str(NVPOLICY), "-C", str(repo), "render", "--all"]
+    render_cmd = [str(NVPOLICY), "-C", str(repo), "render", "--all", "--jobs", "1", "--no-cache"]  # full, as test
     ours: list[Timing] = []
     renders: list[Timing] = []
     for _ in range(reps):
@@ -446,6 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=int(os.environ.get("N") or 1000))
     parser.add_argument("--reps", type=int, default=int(os.environ.get("REPS") or 3))
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--rss-n", type=int, default=int(os.environ.get("RSS_N") or 10_000),
+                        help="services of the repo whose render's memory is measured (rss_per_service_kb)")
     parser.add_argument("--workdir", type=Path, help="keep the generated repos here (default: a temporary dir)")
     parser.add_argument("--worker", nargs=3, metavar=("NAME", "PROJECT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -462,10 +561,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
-        results = measure(args.n, args.reps, args.workdir, log)
+        results = measure(args.n, args.reps, args.workdir, log, args.rss_n)
     else:
         with tempfile.TemporaryDirectory(prefix="nvpolicy-bench-") as tmp:
-            results = measure(args.n, args.reps, Path(tmp), log)
+            results = measure(args.n, args.reps, Path(tmp), log, args.rss_n)
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print()
     print(table(results))

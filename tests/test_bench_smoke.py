@@ -10,7 +10,8 @@ from pathlib import Path
 from tests.conftest import REPO, run_nvpolicy, tree_bytes
 
 FIGURES = ("render_over_floor", "naive_over_render", "check_jsonschema_over_validate", "validate_over_floor",
-           "diff_over_floor", "cold_over_imports", "scaling_2x", "peak_rss_mb", "test_over_render")
+           "diff_over_floor", "cold_over_imports", "scaling_2x", "peak_rss_mb", "test_over_render", "parallel_speedup",
+           "incremental_over_full", "rss_per_service_kb")
 
 
 def _generate(out: Path, *extra: str) -> None:
@@ -56,8 +57,8 @@ def test_generated_expectations_all_hold(tmp_path: Path) -> None:
 def test_harness_writes_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--n", "20", "--reps", "1", "--out", str(out),
-         "--workdir", str(tmp_path / "work")],
+        [sys.executable, str(REPO / "bench" / "run.py"), "--n", "20", "--reps", "1", "--rss-n", "40",
+         "--out", str(out), "--workdir", str(tmp_path / "work")],
         capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -77,5 +78,5 @@ def test_harness_writes_every_figure(tmp_path: Path) -> None:
     assert results["test_outcomes"] > 200  # most hold in every environment
     assert results["test_outcomes_per_cpu_s"] == results["test_outcomes"] / results["test_s"]
     for name in ("render_over_floor", "naive_over_render", "validate_over_floor", "cold_over_imports", "scaling_2x",
-                 "peak_rss_mb", "test_over_render"):
+                 "peak_rss_mb", "test_over_render", "parallel_speedup", "incremental_over_full", "rss_per_service_kb"):
         assert results[name] is not None, name

@@ -105,6 +105,14 @@ def render_outputs(request: RenderRequest, names: Sequence[str], *, jobs: int = 
     once an error was found. The caller undoes what it did with them if this raises; new cache
     files are left pending (``commit_caches`` / ``discard_caches``).
     """
+    # The whole run without the cyclic collector: what it builds (sources, cache entries, objects)
+    # is acyclic and freed by reference counting (``pipeline._bulk``).
+    with _bulk():
+        return _render_outputs(request, names, jobs, on_ready)
+
+
+def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
+                    on_ready: Callable[[str, list[OutputFile]], None] | None) -> list[EnvironmentOutput]:
     global _SHARED
     sources = policy_sources(request.project)
     digests = [file_digest(source.raw) for source in sources] if request.cache_dir is not None else []
@@ -131,6 +139,7 @@ def render_outputs(request: RenderRequest, names: Sequence[str], *, jobs: int = 
             _run_serial(request, sources, plans, tasks, budget, outputs, failed, on_ready, lambda: bool(errors))
         else:
             _SHARED = (request, sources, plans)
+            _warm_up()
             _run_pool(request, sources, plans, tasks, budget, min(jobs, len(tasks)), outputs, failed, on_ready,
                       lambda: bool(errors))
     except BaseException:
@@ -360,6 +369,17 @@ def discard_caches(outputs: Sequence[EnvironmentOutput]) -> None:
     for output in outputs:
         if output.cache is not None:
             output.cache.discard()
+
+
+def _warm_up() -> None:
+    """Load the checks and compile the schemas once, before the fork: every worker inherits them."""
+    from nvpolicy.nv.kinds import REGISTRY
+    from nvpolicy.rules import IMPORT_CHECKS, load_rules
+    from nvpolicy.schema_registry import validator
+
+    load_rules(IMPORT_CHECKS)
+    for kind in REGISTRY.values():
+        validator(kind.schema_file)
 
 
 def _can_fork() -> bool:

@@ -85,17 +85,22 @@ class PolicySource:
     _parsed: list[SourceDocument] | None = None
 
     def documents(self) -> list[SourceDocument]:
+        """The documents, parsed once and kept."""
         if self._parsed is None:
-            loaded = load_text(decode(self.raw, self.display), self.display)
-            if not loaded:
-                raise SourceError("holds no YAML document", location=Location(self.display),
-                                  hint="delete the empty file or add a NeuVector custom resource")
-            for document in loaded:
-                if not isinstance(document.data, dict):
-                    raise SourceError("a policy document must be a mapping (one NeuVector custom resource)",
-                                      location=document.locate())
-            self._parsed = loaded
+            self._parsed = self.parse()
         return self._parsed
+
+    def parse(self) -> list[SourceDocument]:
+        """The documents, parsed now and not kept (render's workers hold one chunk of files at a time)."""
+        loaded = load_text(decode(self.raw, self.display), self.display)
+        if not loaded:
+            raise SourceError("holds no YAML document", location=Location(self.display),
+                              hint="delete the empty file or add a NeuVector custom resource")
+        for document in loaded:
+            if not isinstance(document.data, dict):
+                raise SourceError("a policy document must be a mapping (one NeuVector custom resource)",
+                                  location=document.locate())
+        return loaded
 
 
 def policy_sources(project: Path) -> list[PolicySource]:

@@ -85,6 +85,9 @@ class RenderCache:
         """An entry's key: the scope, the file's path and the SHA-256 of its bytes (``file_digest``)."""
         return hashlib.sha256(f"{self.scope}\0{display}\0{digest_of_bytes}".encode()).hexdigest()
 
+    def has(self, key: str) -> bool:
+        return key in self.old
+
     def get(self, key: str) -> FileResult | None:
         encoded = self.old.get(key)
         if encoded is None:

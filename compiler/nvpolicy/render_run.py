@@ -14,9 +14,8 @@ environments are reported together. ``--jobs 1``, or work that fits one chunk, u
 from __future__ import annotations
 
 import os
-from collections import deque
+import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,8 +76,9 @@ class _Environment:
     settings: CheckSettings
     cache: RenderCache | None
     keys: list[str]
-    results: list[FileResult | None]
-    pending: int = 0  # chunks not back yet
+    # Per policy file: a cache key (a hit, decoded when assembled), its result, or None (not back yet).
+    results: list[FileResult | str | None]
+    blobs: list[bytes] = field(default_factory=list)  # chunks' results (``_render_chunk``)
     failed: bool = False  # a chunk found a problem: rendered again the ordinary way for exact errors
     seconds: float = 0.0
     misses: list[int] = field(default_factory=list)
@@ -93,7 +93,7 @@ def available_cores() -> int:
 
 # What forked workers inherit from the parent (copy on write, nothing pickled): the run's request,
 # its policy files and environments. Set just before the pool starts, cleared after.
-_SHARED: tuple[RenderRequest, Sequence[PolicySource], dict[str, _Environment]] | None = None
+_SHARED: tuple[RenderRequest, Sequence[PolicySource], dict[str, _Environment], list[_Task]] | None = None
 
 
 def render_outputs(request: RenderRequest, names: Sequence[str], *, jobs: int = 1,
@@ -132,16 +132,20 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
             plans[name] = _plan(request, name, sources, digests, budget)
         except NvPolicyError as error:
             failed(error)
-    tasks = _chunks(plans, max(1, jobs))
+    tasks = _chunks(plans, len(sources), max(1, jobs))
     outputs: list[EnvironmentOutput] = []
     try:
+        def finish(plan: _Environment, checked: Callable[[], bool] | None = None) -> None:
+            _finish(request, sources, plan, budget, outputs, failed, on_ready, lambda: bool(errors), checked)
+
         if len(tasks) <= 1 or jobs <= 1 or not _can_fork():
-            _run_serial(request, sources, plans, tasks, budget, outputs, failed, on_ready, lambda: bool(errors))
+            _run_serial(request, sources, plans, tasks)
+            for plan in plans.values():  # in the order named: outputs and staging follow it
+                finish(plan)
         else:
-            _SHARED = (request, sources, plans)
+            _SHARED = (request, sources, plans, tasks)
             _warm_up()
-            _run_pool(request, sources, plans, tasks, budget, min(jobs, len(tasks)), outputs, failed, on_ready,
-                      lambda: bool(errors))
+            _run_pool(request, sources, plans, tasks, min(jobs, len(tasks)), finish)
     except BaseException:
         discard_caches(outputs)  # staging failed (or an interrupt): no cache file is left behind
         raise
@@ -170,134 +174,140 @@ def _plan(request: RenderRequest, name: str, sources: Sequence[PolicySource], di
             continue
         key = cache.key(source.display, digests[index])
         plan.keys.append(key)
-        hit = cache.get(key)
-        if hit is None:
-            plan.misses.append(index)
+        if cache.has(key):
+            plan.results[index] = key  # decoded when the environment is assembled: one at a time in memory
         else:
-            plan.results[index] = hit
+            plan.misses.append(index)
     return plan
 
 
-def _chunks(plans: dict[str, _Environment], jobs: int) -> list[tuple[str, tuple[int, ...]]]:
-    """(environment, policy file indexes) to render, in the order environments are named."""
-    total = sum(len(plan.misses) for plan in plans.values())
-    size = max(MIN_CHUNK, -(-total // (jobs * CHUNKS_PER_WORKER)))
-    tasks = []
+_Task = tuple[tuple[int, tuple[str, ...]], ...]  # (policy file, the environments it is rendered for)
+
+
+def _chunks(plans: dict[str, _Environment], count: int, jobs: int) -> list[_Task]:
+    """The files to render, each once for every environment that misses it, in chunks of files.
+
+    A file's documents are parsed once and rendered for every environment in the same chunk, so
+    no process parses a file twice; the chunks are small enough to keep every worker busy.
+    """
+    needed: dict[int, list[str]] = {}
     for name, plan in plans.items():
-        for start in range(0, len(plan.misses), size):
-            tasks.append((name, tuple(plan.misses[start:start + size])))
-        plan.pending = -(-len(plan.misses) // size)
-    return tasks
+        for index in plan.misses:
+            needed.setdefault(index, []).append(name)
+    work = [(index, tuple(needed[index])) for index in range(count) if index in needed]
+    size = max(MIN_CHUNK, -(-len(work) // (jobs * CHUNKS_PER_WORKER)))
+    return [tuple(work[start:start + size]) for start in range(0, len(work), size)]
 
 
 def _run_serial(request: RenderRequest, sources: Sequence[PolicySource], plans: dict[str, _Environment],
-                tasks: list[tuple[str, tuple[int, ...]]], budget: Budget, outputs: list[EnvironmentOutput],
-                failed: Callable[[NvPolicyError], None],
-                on_ready: Callable[[str, list[OutputFile]], None] | None, stop: Callable[[], bool]) -> None:
-    by_name: dict[str, list[tuple[int, ...]]] = {}
-    for name, indexes in tasks:
-        by_name.setdefault(name, []).append(indexes)
-    for name, plan in plans.items():
-        for indexes in by_name.get(name, []):
-            _take(plan, indexes, _render_chunk(request, sources, plan, indexes))
-        _finish(request, sources, plan, budget, outputs, failed, on_ready, stop)
+                tasks: list[_Task]) -> None:
+    for task in tasks:
+        _take(plans, task, _render_chunk(request, sources, plans, task))
 
 
 def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: dict[str, _Environment],
-              tasks: list[tuple[str, tuple[int, ...]]], budget: Budget, workers: int,
-              outputs: list[EnvironmentOutput], failed: Callable[[NvPolicyError], None],
-              on_ready: Callable[[str, list[OutputFile]], None] | None, stop: Callable[[], bool]) -> None:
+              tasks: list[_Task], workers: int,
+              finish: Callable[[_Environment, Callable[[], bool] | None], None]) -> None:
+    """Chunks over the workers; then, per environment, the cross-object checks in a worker while
+    this process lays out and stages its files."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    # Results are taken in order with a bounded number in flight, so the parent holds about one
-    # environment's objects plus a few chunks, not every environment at once.
-    in_flight: deque[tuple[str, tuple[int, ...], Future[_ChunkResult]]] = deque()
-    queue = deque(tasks)
-    remaining = {name: plan.pending for name, plan in plans.items()}
-    finished: set[str] = set()
-
-    def finish_ready() -> None:
-        for name, plan in plans.items():  # in the order named: outputs and staging follow it
-            if name in finished:
-                continue
-            if remaining[name]:
-                return
-            finished.add(name)
-            _finish(request, sources, plan, budget, outputs, failed, on_ready, stop)
-
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            finish_ready()  # environments wholly cached
-            while queue or in_flight:
-                while queue and len(in_flight) < workers * 2:
-                    name, indexes = queue.popleft()
-                    in_flight.append((name, indexes, pool.submit(_render_forked, name, indexes)))
-                name, indexes, future = in_flight.popleft()
-                _take(plans[name], indexes, future.result())
-                remaining[name] -= 1
-                finish_ready()
+            for task, outcome in zip(tasks, pool.map(_render_forked, range(len(tasks))), strict=True):
+                _take(plans, task, outcome)
+            checks = {name: pool.submit(_cross_forked, name, plan.blobs, plan.seconds)
+                      for name, plan in plans.items() if not plan.failed}
+            for name, plan in plans.items():  # in the order named: outputs and staging follow it
+                check = checks.get(name)
+                finish(plan, None if check is None else check.result)
     except BrokenProcessPool:
         raise RenderError("a render worker process died (out of memory?)",
                           hint="render with fewer processes: --jobs 1") from None
-    finish_ready()
 
 
-_ChunkResult = tuple[list[FileResult], float] | None  # None: something failed, render again for the errors
+# Per environment: its files' results as marshal bytes (plain data, compact while the other
+# chunks come in) and the seconds its placeholders took; None when something failed.
+_ChunkResult = dict[str, tuple[bytes, float] | None]
 
 
-def _render_forked(name: str, indexes: tuple[int, ...]) -> _ChunkResult:
+def _render_forked(number: int) -> _ChunkResult:
     assert _SHARED is not None, "a render worker runs forked from render_outputs"
-    request, sources, plans = _SHARED
-    return _render_chunk(request, sources, plans[name], indexes)
+    request, sources, plans, tasks = _SHARED
+    return _render_chunk(request, sources, plans, tasks[number])
 
 
-def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plan: _Environment,
-                  indexes: tuple[int, ...]) -> _ChunkResult:
-    """Render, check one by one and emit the given policy files; None as soon as anything fails."""
+def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plans: dict[str, _Environment],
+                  task: _Task) -> _ChunkResult:
+    """Render the chunk's files for their environments, check each object on its own and emit its text."""
+    import marshal
+
     from nvpolicy.validate import validate_objects
 
-    renderer = Renderer(plan.environment)
-    meter = renderer.meter
-    results: list[FileResult] = []
-    objects: list[RenderedObject] = []
-    with _bulk():
+    renderers: dict[str, Renderer] = {}
+    made: dict[str, list[tuple[int, int, list[RenderedObject]]]] = {}
+    failed: set[str] = set()
+    for index, names in task:
         try:
-            for index in indexes:
-                before = meter.render_size
-                made = [obj for obj in map(renderer.render, sources[index].documents()) if obj is not None]
-                objects.extend(made)
-                results.append(FileResult(tuple(CachedObject(obj.data, None) for obj in made),
-                                          meter.render_size - before))
-            findings = validate_objects(objects, plan.settings, cross=False)
+            documents = sources[index].parse()  # not kept: the next chunk's parse reuses the memory
         except NvPolicyError:
-            return None
-        if any(finding.level == "error" for finding in findings):
-            return None
-        if request.output_format == "crds":
-            results = [FileResult(tuple(CachedObject(obj.data, dump(obj.data)) for obj in result.objects),
-                                  result.size) for result in results]
-    return results, meter.render_seconds
+            failed.update(names)
+            continue
+        for name in names:
+            if name in failed:
+                continue
+            renderer = renderers.get(name)
+            if renderer is None:
+                renderer = renderers[name] = Renderer(plans[name].environment)
+            before = renderer.meter.render_size
+            try:
+                objects = [obj for obj in map(renderer.render, documents) if obj is not None]
+            except NvPolicyError:
+                failed.add(name)
+                continue
+            made.setdefault(name, []).append((index, renderer.meter.render_size - before, objects))
+    outcome: _ChunkResult = {}
+    for name in dict.fromkeys(name for _, names in task for name in names):
+        files = made.get(name, [])
+        if name in failed or _has_errors(validate_objects([obj for *_, objects in files for obj in objects],
+                                                          plans[name].settings, cross=False)):
+            outcome[name] = None
+            continue
+        emit = request.output_format == "crds"
+        plain = [(index, size, [(obj.data, dump(obj.data) if emit else None) for obj in objects])
+                 for index, size, objects in files]
+        try:
+            outcome[name] = (marshal.dumps(plain), renderers[name].meter.render_seconds if name in renderers else 0.0)
+        except ValueError:  # a value marshal cannot hold (none today): the ordinary render decides
+            outcome[name] = None
+    return outcome
 
 
-def _take(plan: _Environment, indexes: tuple[int, ...], outcome: _ChunkResult) -> None:
-    if outcome is None:
-        plan.failed = True
-        return
-    results, seconds = outcome
-    plan.seconds += seconds
-    for index, result in zip(indexes, results, strict=True):
-        plan.results[index] = result
+def _has_errors(findings: Sequence[object]) -> bool:
+    return any(getattr(finding, "level", None) == "error" for finding in findings)
+
+
+def _take(plans: dict[str, _Environment], task: _Task, outcome: _ChunkResult) -> None:
+    for name, result in outcome.items():
+        plan = plans[name]
+        if result is None:
+            plan.failed = True
+            continue
+        blob, seconds = result
+        plan.seconds += seconds
+        plan.blobs.append(blob)
 
 
 def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Environment, budget: Budget,
             outputs: list[EnvironmentOutput], failed: Callable[[NvPolicyError], None],
-            on_ready: Callable[[str, list[OutputFile]], None] | None, stop: Callable[[], bool]) -> None:
+            on_ready: Callable[[str, list[OutputFile]], None] | None, stop: Callable[[], bool],
+            checked: Callable[[], bool] | None = None) -> None:
     """Check the environment's objects together and lay out its files; on any problem, render it the
     ordinary way for errors with their lines (the cache only ever speeds up a render that succeeds)."""
     try:
-        made = None if plan.failed else _assemble(request, sources, plan, budget)
+        made = None if plan.failed else _assemble(request, sources, plan, budget, checked)
         if made is None:
             made = _render_exactly(request, sources, plan)
     except NvPolicyError as error:
@@ -308,8 +318,8 @@ def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Envi
     if plan.cache is not None:
         for index in plan.misses:
             result = plan.results[index]
-            assert result is not None
-            plan.cache.put(plan.keys[index], result)
+            if isinstance(result, FileResult):
+                plan.cache.put(plan.keys[index], result)
     plan.results = []  # the environment's objects are not needed any more
     if stop():
         return
@@ -320,29 +330,73 @@ def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Envi
     outputs.append(EnvironmentOutput(plan.name, count, tuple(file.path for file in files), pending))
 
 
-def _assemble(request: RenderRequest, sources: Sequence[PolicySource], plan: _Environment,
-              budget: Budget) -> tuple[list[OutputFile], int] | None:
+def _assemble(request: RenderRequest, sources: Sequence[PolicySource], plan: _Environment, budget: Budget,
+              checked: Callable[[], bool] | None = None) -> tuple[list[OutputFile], int] | None:
     """The environment's files and object count from its checked objects, or None when the ordinary
-    render must decide."""
-    if sum(result.size for result in plan.results if result is not None) > budget.render_size \
-            or plan.seconds > budget.render_seconds:
+    render must decide. ``checked`` answers whether the cross-object checks passed (a worker ran
+    them meanwhile); without it they run here."""
+    decoded = _decode(sources, plan, budget)
+    if decoded is None:
+        return None
+    objects, texts = decoded
+    try:
+        if checked is None:
+            check_objects((), plan.settings, prechecked=objects)
+        files = layout(objects, request.output_format, texts)
+    except NvPolicyError:
+        return None
+    if checked is not None and not checked():
+        return None
+    return files, len(objects)
+
+
+def _decode(sources: Sequence[PolicySource], plan: _Environment,
+            budget: Budget) -> tuple[list[RenderedObject], dict[int, str]] | None:
+    """The environment's objects (without marks) and their texts, from its chunks and cache hits."""
+    import marshal
+
+    for blob in plan.blobs:
+        for index, size, plain in marshal.loads(blob):
+            plan.results[index] = FileResult(tuple(CachedObject(data, text) for data, text in plain), size)
+    plan.blobs = []
+    for index, result in enumerate(plan.results):
+        if isinstance(result, str):
+            assert plan.cache is not None
+            hit = plan.cache.get(result)
+            if hit is None:  # an entry that does not decode: rendered the ordinary way, nothing cached
+                return None
+            plan.results[index] = hit
+    results = [result for result in plan.results if isinstance(result, FileResult)]
+    if len(results) != len(sources):
+        return None  # a chunk failed without saying so (never expected): the ordinary render decides
+    if sum(result.size for result in results) > budget.render_size or plan.seconds > budget.render_seconds:
         return None  # the render's budget is spent: the ordinary render says where
     objects: list[RenderedObject] = []
     texts: dict[int, str] = {}
-    with _bulk():
-        for source, result in zip(sources, plan.results, strict=True):
-            assert result is not None, "every policy file is cached or rendered by now"
-            for index, cached in enumerate(result.objects):
-                # No marks: were a check to fail, the ordinary render reports it with its lines.
-                obj = RenderedObject(cached.data, SourceDocument(None, Marks(source.display), index))
-                objects.append(obj)
-                if cached.text is not None:
-                    texts[id(obj)] = cached.text
-        try:
-            check_objects((), plan.settings, prechecked=objects)
-            return layout(objects, request.output_format, texts), len(objects)
-        except NvPolicyError:
-            return None
+    for source, result in zip(sources, results, strict=True):
+        for index, cached in enumerate(result.objects):
+            # No marks: were a check to fail, the ordinary render reports it with its lines.
+            obj = RenderedObject(cached.data, SourceDocument(None, Marks(source.display), index))
+            objects.append(obj)
+            if cached.text is not None:
+                texts[id(obj)] = cached.text
+    return objects, texts
+
+
+def _cross_forked(name: str, blobs: list[bytes], seconds: float) -> bool:
+    """In a worker: whether the environment's objects pass the cross-object checks."""
+    assert _SHARED is not None, "a render worker runs forked from render_outputs"
+    _, sources, plans, _ = _SHARED
+    plan = plans[name]
+    plan.blobs, plan.seconds = blobs, seconds
+    decoded = _decode(sources, plan, Budget(render_size=sys.maxsize, render_seconds=float("inf")))
+    if decoded is None:
+        return False
+    try:
+        check_objects((), plan.settings, prechecked=decoded[0])
+    except NvPolicyError:
+        return False
+    return True
 
 
 def _render_exactly(request: RenderRequest, sources: Sequence[PolicySource],

@@ -108,14 +108,8 @@ class RenderCache:
         self.new[key] = encoded  # kept as read: no encoding again
         return FileResult(tuple(objects), entry[0])
 
-    def put(self, key: str, result: FileResult) -> None:
-        entry = [result.size, [[obj.data, obj.text] for obj in result.objects]]
-        try:
-            encoded = json.dumps(entry, separators=(",", ":"))  # ASCII only: one line per entry
-        except (TypeError, ValueError):
-            return  # a value JSON cannot hold (a YAML date, say): this file is rendered every time
-        if json.loads(encoded) != entry:
-            return  # JSON would change it (a non-string key, NaN): not cached
+    def put(self, key: str, encoded: str) -> None:
+        """Keep an entry made by ``encode`` (a worker encodes it: the parent never holds its objects)."""
         self.new[key] = encoded
 
     def save(self) -> PendingCache | None:
@@ -199,3 +193,15 @@ def _check_folder(directory: Path, *, create: bool) -> bool:
 
 def file_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
+
+
+def encode(result: FileResult) -> str | None:
+    """A file's result as a cache entry (one line of JSON), or None when JSON cannot hold it exactly."""
+    entry = [result.size, [[obj.data, obj.text] for obj in result.objects]]
+    try:
+        encoded = json.dumps(entry, separators=(",", ":"))  # ASCII only: one line per entry
+    except (TypeError, ValueError):
+        return None  # a value JSON cannot hold: this file is rendered every time
+    if json.loads(encoded) != entry:
+        return None  # JSON would change it (a non-string key, NaN): not cached
+    return encoded

@@ -14,7 +14,6 @@ environments are reported together. ``--jobs 1``, or work that fits one chunk, u
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from nvpolicy.budget import Budget
 from nvpolicy.emit import OutputFile, dump
 from nvpolicy.environment import Environment, load_environment
 from nvpolicy.errors import ErrorGroup, NvPolicyError, RenderError
-from nvpolicy.model import Marks, RenderedObject, SourceDocument
+from nvpolicy.model import Marks, ObjectId, RenderedObject, SourceDocument
 from nvpolicy.pipeline import (
     MAX_REPORTED_ERRORS,
     PolicySource,
@@ -42,8 +41,10 @@ from nvpolicy.render_cache import CachedObject, FileResult, PendingCache, Render
 if TYPE_CHECKING:
     from nvpolicy.rules import CheckSettings
 
-# A chunk is at least this many policy files: smaller ones cost more in hand-over than they gain.
+# A chunk is at least this many policy files: smaller ones cost more in hand-over than they gain;
+# at most MAX_CHUNK, so a worker holds few objects with their marks at a time (memory at large N).
 MIN_CHUNK = 32
+MAX_CHUNK = 250
 # Chunks per worker: enough that the last round is short, few enough that hand-over stays cheap.
 CHUNKS_PER_WORKER = 4
 
@@ -78,7 +79,12 @@ class _Environment:
     keys: list[str]
     # Per policy file: a cache key (a hit, decoded when assembled), its result, or None (not back yet).
     results: list[FileResult | str | None]
-    blobs: list[bytes] = field(default_factory=list)  # chunks' results (``_render_chunk``)
+    # The chunks' results (``_render_chunk``), as marshal bytes: compact while the other chunks come
+    # in. The data (for the checks) and the texts with the objects' ids (for the layout) apart, so
+    # the parent of a pool never holds an environment's object trees.
+    data: list[bytes] = field(default_factory=list)
+    texts: list[bytes] = field(default_factory=list)
+    entries: dict[int, str] = field(default_factory=dict)  # new cache entries by policy file, JSON
     failed: bool = False  # a chunk found a problem: rendered again the ordinary way for exact errors
     seconds: float = 0.0
     misses: list[int] = field(default_factory=list)
@@ -145,7 +151,7 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
         else:
             _SHARED = (request, sources, plans, tasks)
             _warm_up()
-            _run_pool(request, sources, plans, tasks, min(jobs, len(tasks)), finish)
+            _run_pool(request, sources, plans, tasks, min(jobs, len(tasks)), budget, finish)
     except BaseException:
         discard_caches(outputs)  # staging failed (or an interrupt): no cache file is left behind
         raise
@@ -195,7 +201,7 @@ def _chunks(plans: dict[str, _Environment], count: int, jobs: int) -> list[_Task
         for index in plan.misses:
             needed.setdefault(index, []).append(name)
     work = [(index, tuple(needed[index])) for index in range(count) if index in needed]
-    size = max(MIN_CHUNK, -(-len(work) // (jobs * CHUNKS_PER_WORKER)))
+    size = min(MAX_CHUNK, max(MIN_CHUNK, -(-len(work) // (jobs * CHUNKS_PER_WORKER))))
     return [tuple(work[start:start + size]) for start in range(0, len(work), size)]
 
 
@@ -206,7 +212,7 @@ def _run_serial(request: RenderRequest, sources: Sequence[PolicySource], plans: 
 
 
 def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: dict[str, _Environment],
-              tasks: list[_Task], workers: int,
+              tasks: list[_Task], workers: int, budget: Budget,
               finish: Callable[[_Environment, Callable[[], bool] | None], None]) -> None:
     """Chunks over the workers; then, per environment, the cross-object checks in a worker while
     this process lays out and stages its files."""
@@ -218,7 +224,7 @@ def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: di
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for task, outcome in zip(tasks, pool.map(_render_forked, range(len(tasks))), strict=True):
                 _take(plans, task, outcome)
-            checks = {name: pool.submit(_cross_forked, name, plan.blobs, plan.seconds)
+            checks = {name: pool.submit(_cross_forked, name, plan.data, plan.seconds, budget)
                       for name, plan in plans.items() if not plan.failed}
             for name, plan in plans.items():  # in the order named: outputs and staging follow it
                 check = checks.get(name)
@@ -228,9 +234,9 @@ def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: di
                           hint="render with fewer processes: --jobs 1") from None
 
 
-# Per environment: its files' results as marshal bytes (plain data, compact while the other
-# chunks come in) and the seconds its placeholders took; None when something failed.
-_ChunkResult = dict[str, tuple[bytes, float] | None]
+# Per environment: (data, texts, new cache entries or None, placeholder seconds), or None when
+# something failed (the ordinary render then finds the errors).
+_ChunkResult = dict[str, tuple[bytes, bytes, dict[int, str] | None, float] | None]
 
 
 def _render_forked(number: int) -> _ChunkResult:
@@ -244,6 +250,7 @@ def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plans
     """Render the chunk's files for their environments, check each object on its own and emit its text."""
     import marshal
 
+    from nvpolicy.render_cache import encode
     from nvpolicy.validate import validate_objects
 
     renderers: dict[str, Renderer] = {}
@@ -269,20 +276,37 @@ def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plans
                 continue
             made.setdefault(name, []).append((index, renderer.meter.render_size - before, objects))
     outcome: _ChunkResult = {}
+    emit = request.output_format == "crds"
     for name in dict.fromkeys(name for _, names in task for name in names):
         files = made.get(name, [])
         if name in failed or _has_errors(validate_objects([obj for *_, objects in files for obj in objects],
                                                           plans[name].settings, cross=False)):
             outcome[name] = None
             continue
-        emit = request.output_format == "crds"
-        plain = [(index, size, [(obj.data, dump(obj.data) if emit else None) for obj in objects])
-                 for index, size, objects in files]
+        texts = [(index, [(_ident(obj.data), dump(obj.data) if emit else None) for obj in objects])
+                 for index, _, objects in files]
+        entries = None
+        if plans[name].cache is not None:
+            entries = {}
+            for (index, size, objects), (_, emitted) in zip(files, texts, strict=True):
+                encoded = encode(FileResult(tuple(CachedObject(obj.data, text) for obj, (_, text)
+                                                  in zip(objects, emitted, strict=True)), size))
+                if encoded is not None:
+                    entries[index] = encoded
+        seconds = renderers[name].meter.render_seconds if name in renderers else 0.0
         try:
-            outcome[name] = (marshal.dumps(plain), renderers[name].meter.render_seconds if name in renderers else 0.0)
+            outcome[name] = (marshal.dumps([(index, size, [obj.data for obj in objects])
+                                            for index, size, objects in files]),
+                             marshal.dumps(texts), entries, seconds)
         except ValueError:  # a value marshal cannot hold (none today): the ordinary render decides
             outcome[name] = None
     return outcome
+
+
+def _ident(data: dict[str, object]) -> tuple[str, str, str]:
+    """What the layout needs of an object besides its text: its id (kind, namespace, name)."""
+    object_id = ObjectId.of(data)
+    return object_id.kind, object_id.namespace, object_id.name
 
 
 def _has_errors(findings: Sequence[object]) -> bool:
@@ -295,9 +319,11 @@ def _take(plans: dict[str, _Environment], task: _Task, outcome: _ChunkResult) ->
         if result is None:
             plan.failed = True
             continue
-        blob, seconds = result
+        data, texts, entries, seconds = result
         plan.seconds += seconds
-        plan.blobs.append(blob)
+        plan.data.append(data)
+        plan.texts.append(texts)
+        plan.entries.update(entries or {})
 
 
 def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Environment, budget: Budget,
@@ -316,17 +342,17 @@ def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Envi
     files, count = made
     pending = None
     if plan.cache is not None:
-        for index in plan.misses:
-            result = plan.results[index]
-            if isinstance(result, FileResult):
-                plan.cache.put(plan.keys[index], result)
-    plan.results = []  # the environment's objects are not needed any more
+        for index, encoded in plan.entries.items():
+            plan.cache.put(plan.keys[index], encoded)
+    # The environment's results are not needed any more: freed before the next one is decoded.
+    plan.results, plan.data, plan.texts, plan.entries = [], [], [], {}
     if stop():
         return
     if on_ready is not None:
         on_ready(plan.name, files)
     if plan.cache is not None:
         pending = plan.cache.save()
+        plan.cache.old, plan.cache.new = {}, {}
     outputs.append(EnvironmentOutput(plan.name, count, tuple(file.path for file in files), pending))
 
 
@@ -334,8 +360,11 @@ def _assemble(request: RenderRequest, sources: Sequence[PolicySource], plan: _En
               checked: Callable[[], bool] | None = None) -> tuple[list[OutputFile], int] | None:
     """The environment's files and object count from its checked objects, or None when the ordinary
     render must decide. ``checked`` answers whether the cross-object checks passed (a worker ran
-    them meanwhile); without it they run here."""
-    decoded = _decode(sources, plan, budget)
+    them meanwhile, on the data); without it they run here."""
+    if checked is not None and request.output_format == "crds":
+        decoded = _decode_texts(sources, plan)  # the layout needs ids and texts only
+    else:
+        decoded = _decode(sources, plan, budget, texts=True)
     if decoded is None:
         return None
     objects, texts = decoded
@@ -350,46 +379,96 @@ def _assemble(request: RenderRequest, sources: Sequence[PolicySource], plan: _En
     return files, len(objects)
 
 
-def _decode(sources: Sequence[PolicySource], plan: _Environment,
-            budget: Budget) -> tuple[list[RenderedObject], dict[int, str]] | None:
-    """The environment's objects (without marks) and their texts, from its chunks and cache hits."""
-    import marshal
-
-    for blob in plan.blobs:
-        for index, size, plain in marshal.loads(blob):
-            plan.results[index] = FileResult(tuple(CachedObject(data, text) for data, text in plain), size)
-    plan.blobs = []
+def _hits(plan: _Environment) -> dict[int, FileResult] | None:
+    """The environment's cache hits, decoded; None if one does not decode."""
+    hits = {}
     for index, result in enumerate(plan.results):
         if isinstance(result, str):
             assert plan.cache is not None
             hit = plan.cache.get(result)
             if hit is None:  # an entry that does not decode: rendered the ordinary way, nothing cached
                 return None
-            plan.results[index] = hit
-    results = [result for result in plan.results if isinstance(result, FileResult)]
-    if len(results) != len(sources):
+            hits[index] = hit
+    return hits
+
+
+def _decode(sources: Sequence[PolicySource], plan: _Environment, budget: Budget,
+            texts: bool) -> tuple[list[RenderedObject], dict[int, str]] | None:
+    """The environment's objects (without marks) from its chunks and cache hits, with their texts if
+    asked; None when the budget is spent or a part is missing (the ordinary render decides)."""
+    import marshal
+
+    hits = _hits(plan)
+    if hits is None:
+        return None
+    data: dict[int, tuple[int, list[dict[str, object]]]] = {}
+    for blob in plan.data:
+        for index, size, items in marshal.loads(blob):
+            data[index] = (size, items)
+    emitted: dict[int, list[str | None]] = {}
+    if texts:
+        for blob in plan.texts:
+            for index, items in marshal.loads(blob):
+                emitted[index] = [text for _, text in items]
+    if len(data) + len(hits) != len(sources):
         return None  # a chunk failed without saying so (never expected): the ordinary render decides
-    if sum(result.size for result in results) > budget.render_size or plan.seconds > budget.render_seconds:
+    size = sum(size for size, _ in data.values()) + sum(hit.size for hit in hits.values())
+    if size > budget.render_size or plan.seconds > budget.render_seconds:
         return None  # the render's budget is spent: the ordinary render says where
     objects: list[RenderedObject] = []
-    texts: dict[int, str] = {}
-    for source, result in zip(sources, results, strict=True):
-        for index, cached in enumerate(result.objects):
+    by_object: dict[int, str] = {}
+    for index, source in enumerate(sources):
+        hit = hits.get(index)
+        if hit is not None:
+            pairs: list[tuple[dict[str, object], str | None]] = [(obj.data, obj.text) for obj in hit.objects]
+        else:
+            items = data[index][1]
+            pairs = list(zip(items, emitted.get(index) or [None] * len(items), strict=True))
+        for number, (item, text) in enumerate(pairs):
             # No marks: were a check to fail, the ordinary render reports it with its lines.
-            obj = RenderedObject(cached.data, SourceDocument(None, Marks(source.display), index))
+            obj = RenderedObject(item, SourceDocument(None, Marks(source.display), number))
             objects.append(obj)
-            if cached.text is not None:
-                texts[id(obj)] = cached.text
-    return objects, texts
+            if text is not None:
+                by_object[id(obj)] = text
+    return objects, by_object
 
 
-def _cross_forked(name: str, blobs: list[bytes], seconds: float) -> bool:
-    """In a worker: whether the environment's objects pass the cross-object checks."""
+def _decode_texts(sources: Sequence[PolicySource],
+                  plan: _Environment) -> tuple[list[RenderedObject], dict[int, str]] | None:
+    """The environment's objects as ids only (kind, namespace, name), with their texts: the crds layout."""
+    import marshal
+
+    hits = _hits(plan)
+    if hits is None:
+        return None
+    emitted: dict[int, list[tuple[tuple[str, str, str], str | None]]] = {}
+    for blob in plan.texts:
+        for index, items in marshal.loads(blob):
+            emitted[index] = items
+    if len(emitted) + len(hits) != len(sources):
+        return None
+    objects: list[RenderedObject] = []
+    by_object: dict[int, str] = {}
+    for index, source in enumerate(sources):
+        hit = hits.get(index)
+        items = [(_ident(obj.data), obj.text) for obj in hit.objects] if hit is not None else emitted[index]
+        for number, ((kind, namespace, name), text) in enumerate(items):
+            if text is None:
+                return None
+            shell = {"kind": kind, "metadata": {"namespace": namespace, "name": name}}
+            obj = RenderedObject(shell, SourceDocument(None, Marks(source.display), number))
+            objects.append(obj)
+            by_object[id(obj)] = text
+    return objects, by_object
+
+
+def _cross_forked(name: str, data: list[bytes], seconds: float, budget: Budget) -> bool:
+    """In a worker: whether the environment's objects pass the budget and the cross-object checks."""
     assert _SHARED is not None, "a render worker runs forked from render_outputs"
     _, sources, plans, _ = _SHARED
     plan = plans[name]
-    plan.blobs, plan.seconds = blobs, seconds
-    decoded = _decode(sources, plan, Budget(render_size=sys.maxsize, render_seconds=float("inf")))
+    plan.data, plan.texts, plan.seconds = data, [], seconds
+    decoded = _decode(sources, plan, budget, texts=False)
     if decoded is None:
         return False
     try:

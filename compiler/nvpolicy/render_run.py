@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 # at most MAX_CHUNK, so a worker holds few objects with their marks at a time (memory at large N).
 MIN_CHUNK = 32
 MAX_CHUNK = 250
+# A repo with fewer policy files is rendered afresh every time, without a cache: it costs more than it saves.
+MIN_CACHED_FILES = 32
 # Chunks per worker: enough that the last round is short, few enough that hand-over stays cheap.
 CHUNKS_PER_WORKER = 4
 
@@ -121,6 +123,8 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
                     on_ready: Callable[[str, list[OutputFile]], None] | None) -> list[EnvironmentOutput]:
     global _SHARED
     sources = policy_sources(request.project)
+    if len(sources) < MIN_CACHED_FILES:
+        request = replace(request, cache_dir=None)  # reading and writing a cache costs more than it saves
     digests = [file_digest(source.raw) for source in sources] if request.cache_dir is not None else []
     budget = Budget.from_environ(os.environ)
     errors: dict[str, NvPolicyError] = {}  # a source error is found by every environment: reported once

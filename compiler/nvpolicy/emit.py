@@ -323,9 +323,10 @@ def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
     # Unchanged files are linked from the tree being replaced, not rewritten: their mtime is kept.
-    previous = target if os.path.isdir(target) and not os.path.islink(target) else None
+    previous = str(target) if os.path.isdir(target) and not os.path.islink(target) else None
     try:
-        root, folders = staging.resolve(), {staging.resolve()}
+        root = str(staging.resolve())
+        folders = {root}
         for number, output in enumerate(files, 1):
             _write_file(root, output, folders, previous)
             crash_point(f"file-{number}")
@@ -338,21 +339,24 @@ def _stage(target: Path, files: Sequence[OutputFile]) -> Path:
     return staging
 
 
-def _write_file(root: Path, output: OutputFile, folders: set[Path], previous: Path | None = None) -> None:
+def _write_file(root: str, output: OutputFile, folders: set[str], previous: str | None = None) -> None:
     """Write one file below ``root``, a fresh staging directory holding nothing but what we wrote.
 
     Only directories are ever created there, never links, so a relative path without ``..``
     cannot leave it; checking the text spares a ``resolve()`` (a syscall per component) per file.
+    Paths are joined as strings: thousands of files per tree, a ``Path`` each cost more than the write.
     """
     relative = PurePosixPath(output.path)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise OutputError(f"refusing to write {output.path!r}: it leaves the output directory")
-    destination = root.joinpath(*relative.parts)
-    if destination.parent not in folders:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        folders.add(destination.parent)
+    inside = "/".join(relative.parts)
+    destination = f"{root}/{inside}"
+    folder = os.path.dirname(destination)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
     data = output.text.encode("utf-8")
-    if previous is not None and _link_unchanged(previous.joinpath(*relative.parts), data, destination):
+    if previous is not None and _link_unchanged(f"{previous}/{inside}", data, destination):
         return
     # Exclusive and without following links, although nothing else writes into a fresh staging tree.
     fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
@@ -360,7 +364,7 @@ def _write_file(root: Path, output: OutputFile, folders: set[Path], previous: Pa
         handle.write(data)
 
 
-def _link_unchanged(old: Path, data: bytes, destination: Path) -> bool:
+def _link_unchanged(old: str, data: bytes, destination: str) -> bool:
     """Hard-link the old tree's file into the new one when it holds exactly ``data``; False to write instead.
 
     Only a regular file with one link (no link, no file shared with another place) is reused, and the

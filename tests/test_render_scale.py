@@ -110,6 +110,24 @@ def test_errors_of_every_environment_are_reported_together_and_nothing_is_writte
     assert not (project / "rendered").exists() and not (project / CACHE).exists()
 
 
+def test_a_cross_object_error_found_by_a_worker_is_reported_as_one_process_reports_it(project: Path) -> None:
+    """Every object passes on its own; only the cross-object check (S20, run in a worker) fails."""
+    _render(project)
+    before = tree_bytes(project / "rendered")
+    (project / "policies" / "zz-inconsistent.yaml").write_text(
+        "apiVersion: neuvector.com/v1\nkind: NvClusterSecurityRule\nmetadata:\n  name: zz-inconsistent\nspec:\n"
+        "  target:\n    selector: {name: web, criteria: [{key: app, op: '=', value: web}]}\n  egress:\n"
+        "  - {name: r1, action: allow, selector: {name: web, criteria: [{key: app, op: '=', value: api}]}}\n",
+        encoding="utf-8")
+    parallel = run_nvpolicy("-C", str(project), "render", "--all", "--jobs", "2")
+    serial = run_nvpolicy("-C", str(project), "render", "--all", "--jobs", "1", "--no-cache")
+    assert parallel.returncode == serial.returncode == 2
+    assert "zz-inconsistent.yaml:9:" in parallel.stderr and "S20" in parallel.stderr, parallel.stderr
+    assert parallel.stderr == serial.stderr
+    assert tree_bytes(project / "rendered") == before  # nothing of the failed run was swapped in
+    assert not [p for p in (project / "rendered").iterdir() if p.name.startswith(".")]
+
+
 def test_a_failed_render_leaves_every_earlier_output_and_cache_as_it_was(project: Path) -> None:
     _render(project)
     before = tree_bytes(project / "rendered")

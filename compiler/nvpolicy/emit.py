@@ -272,7 +272,13 @@ class StagedTrees:
         self._swapped = False
 
     def add(self, target: Path, files: Sequence[OutputFile]) -> None:
+        """Stage ``files`` as the new tree of ``target``; a target staged before is staged again."""
         check_directory_target(target)
+        for number, (staging, staged_target) in enumerate(self._staged):
+            if staged_target == target:
+                remove_tree(staging)
+                del self._staged[number]
+                break
         missing = target.parent
         while not os.path.lexists(missing) and missing != missing.parent:
             self._created.append(missing)

@@ -127,26 +127,35 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
         request = replace(request, cache_dir=None)  # reading and writing a cache costs more than it saves
     digests = [file_digest(source.raw) for source in sources] if request.cache_dir is not None else []
     budget = Budget.from_environ(os.environ)
-    errors: dict[str, NvPolicyError] = {}  # a source error is found by every environment: reported once
-    omitted = 0
+    # Each environment's errors, reported in the order the environments are named (as one process
+    # finds them), whatever order the workers finish in.
+    by_environment: dict[str, list[NvPolicyError]] = {}
 
-    def failed(error: NvPolicyError) -> None:
-        nonlocal omitted
-        for each in error.errors if isinstance(error, ErrorGroup) else (error,):
-            errors.setdefault(each.format_message(), each)
-        omitted += error.omitted if isinstance(error, ErrorGroup) else 0
+    def failed(name: str, error: NvPolicyError) -> None:
+        by_environment.setdefault(name, []).append(error)
 
     plans: dict[str, _Environment] = {}
     for name in names:
         try:
             plans[name] = _plan(request, name, sources, digests, budget)
         except NvPolicyError as error:
-            failed(error)
+            failed(name, error)
     tasks = _chunks(plans, len(sources), max(1, jobs))
     outputs: list[EnvironmentOutput] = []
     try:
         def finish(plan: _Environment, checked: Callable[[], bool] | None = None) -> None:
-            _finish(request, sources, plan, budget, outputs, failed, on_ready, lambda: bool(errors), checked)
+            _finish(request, sources, plan, budget, outputs, failed, on_ready, lambda: bool(by_environment),
+                    checked)
+
+        def recheck(plan: _Environment) -> None:
+            """A worker's cross-object check failed after the environment was staged: render it the ordinary way."""
+            for number, output in enumerate(outputs):
+                if output.name == plan.name:
+                    discard_caches([output])
+                    del outputs[number]
+                    break
+            plan.failed, plan.cache = True, None
+            finish(plan)
 
         if len(tasks) <= 1 or jobs <= 1 or not _can_fork():
             _run_serial(request, sources, plans, tasks)
@@ -155,18 +164,30 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
         else:
             _SHARED = (request, sources, plans, tasks)
             _warm_up()
-            _run_pool(request, sources, plans, tasks, min(jobs, len(tasks)), budget, finish)
+            _run_pool(request, sources, plans, tasks, min(jobs, len(tasks)), budget, finish, recheck)
     except BaseException:
         discard_caches(outputs)  # staging failed (or an interrupt): no cache file is left behind
         raise
     finally:
         _SHARED = None
-    if errors:
+    if by_environment:
         discard_caches(outputs)
-        if omitted:
-            raise ErrorGroup(list(errors.values())[:MAX_REPORTED_ERRORS], omitted=omitted)
-        _raise_all(list(errors.values()))
-    return outputs
+        _raise_in_order([error for name in names for error in by_environment.get(name, [])])
+    order = {name: number for number, name in enumerate(names)}
+    return sorted(outputs, key=lambda output: order[output.name])
+
+
+def _raise_in_order(found: list[NvPolicyError]) -> None:
+    """Every error once (a source error is found by every environment), in the order found."""
+    errors: dict[str, NvPolicyError] = {}
+    omitted = 0
+    for error in found:
+        for each in error.errors if isinstance(error, ErrorGroup) else (error,):
+            errors.setdefault(each.format_message(), each)
+        omitted += error.omitted if isinstance(error, ErrorGroup) else 0
+    if omitted:
+        raise ErrorGroup(list(errors.values())[:MAX_REPORTED_ERRORS], omitted=omitted)
+    _raise_all(list(errors.values()))
 
 
 def _plan(request: RenderRequest, name: str, sources: Sequence[PolicySource], digests: Sequence[str],
@@ -217,7 +238,8 @@ def _run_serial(request: RenderRequest, sources: Sequence[PolicySource], plans: 
 
 def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: dict[str, _Environment],
               tasks: list[_Task], workers: int, budget: Budget,
-              finish: Callable[[_Environment, Callable[[], bool] | None], None]) -> None:
+              finish: Callable[[_Environment, Callable[[], bool] | None], None],
+              recheck: Callable[[_Environment], None]) -> None:
     """Chunks over the workers; then, per environment, the cross-object checks in a worker while
     this process lays out and stages its files."""
     import multiprocessing
@@ -230,9 +252,13 @@ def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: di
                 _take(plans, task, outcome)
             checks = {name: pool.submit(_cross_forked, name, plan.data, plan.seconds, budget)
                       for name, plan in plans.items() if not plan.failed}
+            # Staged while the workers check: a failed check then renders that environment the ordinary
+            # way (its errors, or its output staged again), and a failed render discards what was staged.
             for name, plan in plans.items():  # in the order named: outputs and staging follow it
-                check = checks.get(name)
-                finish(plan, None if check is None else check.result)
+                finish(plan, (lambda: True) if name in checks else None)
+            for name, check in checks.items():
+                if not check.result():
+                    recheck(plans[name])
     except BrokenProcessPool:
         raise RenderError("a render worker process died (out of memory?)",
                           hint="render with fewer processes: --jobs 1") from None
@@ -331,7 +357,7 @@ def _take(plans: dict[str, _Environment], task: _Task, outcome: _ChunkResult) ->
 
 
 def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Environment, budget: Budget,
-            outputs: list[EnvironmentOutput], failed: Callable[[NvPolicyError], None],
+            outputs: list[EnvironmentOutput], failed: Callable[[str, NvPolicyError], None],
             on_ready: Callable[[str, list[OutputFile]], None] | None, stop: Callable[[], bool],
             checked: Callable[[], bool] | None = None) -> None:
     """Check the environment's objects together and lay out its files; on any problem, render it the
@@ -341,7 +367,7 @@ def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Envi
         if made is None:
             made = _render_exactly(request, sources, plan)
     except NvPolicyError as error:
-        failed(error)
+        failed(plan.name, error)
         return
     files, count = made
     pending = None

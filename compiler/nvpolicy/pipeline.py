@@ -130,6 +130,7 @@ def render_environment(
     *,
     check: bool = True,
     apply_path: str = "crd",
+    environment: Environment | None = None,
 ) -> Rendered:
     """Render and validate one environment; raises with every problem found, nothing written.
 
@@ -138,7 +139,7 @@ def render_environment(
     (``render --format list``, ``push``): the checks follow that path's differences.
     """
     with _bulk():
-        return _render_environment(project, env_name, overrides, documents, check, apply_path)
+        return _render_environment(project, env_name, overrides, documents, check, apply_path, environment)
 
 
 def _render_environment(
@@ -148,8 +149,10 @@ def _render_environment(
     documents: Sequence[SourceDocument] | None,
     check: bool,
     apply_path: str = "crd",
+    environment: Environment | None = None,
 ) -> Rendered:
-    environment = load_environment(project, env_name, overrides)
+    if environment is None:  # ``environment``: already loaded by the caller from the same name and overrides
+        environment = load_environment(project, env_name, overrides)
     if documents is None:
         documents = load_policies(project)
     renderer = Renderer(environment)

@@ -16,7 +16,6 @@ ignored.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import stat
@@ -24,16 +23,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nvpolicy import __version__
 from nvpolicy._fs import create_exclusive, fsync_path, read_bytes, temporary_name
 from nvpolicy.environment import Environment
 from nvpolicy.errors import NvPolicyError, OutputError
 
-CACHE_DIR = ".nvpolicy-cache"
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
 _LAYOUT = 2  # bumped when an entry's shape changes
 _MAX_CACHE_BYTES = 1 << 31  # one environment's entries; a larger file is ignored (a cache only saves time)
+
+
+def sha256(data: bytes) -> _Hash:
+    """hashlib's SHA-256, imported on first use: a render without a cache does not pay for OpenSSL's start."""
+    import hashlib
+
+    return hashlib.sha256(data)
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class FileResult:
 @cache
 def code_fingerprint() -> str:
     """nvpolicy's version and its installed files' names, sizes and times: an edited install is a new version."""
-    digest = hashlib.sha256(__version__.encode())
+    digest = sha256(__version__.encode())
     root = Path(__file__).resolve().parent
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
@@ -74,16 +82,16 @@ class RenderCache:
         self.directory = directory
         scope = json.dumps([code_fingerprint(), _LAYOUT, environment.name, environment.data,
                             [repr(setting) for setting in settings]], sort_keys=True, default=repr)
-        self.scope = hashlib.sha256(scope.encode()).hexdigest()
+        self.scope = sha256(scope.encode()).hexdigest()
         # The file name is a hash: an environment name never becomes a path.
-        self.path = directory / f"render-{hashlib.sha256(environment.name.encode()).hexdigest()[:24]}.lines"
+        self.path = directory / f"render-{sha256(environment.name.encode()).hexdigest()[:24]}.lines"
         self.old = self._load()
         self.new: dict[str, str] = {}  # key -> the entry, JSON-encoded
         self.hits = 0
 
     def key(self, display: str, digest_of_bytes: str) -> str:
         """An entry's key: the scope, the file's path and the SHA-256 of its bytes (``file_digest``)."""
-        return hashlib.sha256(f"{self.scope}\0{display}\0{digest_of_bytes}".encode()).hexdigest()
+        return sha256(f"{self.scope}\0{display}\0{digest_of_bytes}".encode()).hexdigest()
 
     def has(self, key: str) -> bool:
         return key in self.old
@@ -192,7 +200,7 @@ def _check_folder(directory: Path, *, create: bool) -> bool:
 
 
 def file_digest(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
+    return sha256(raw).hexdigest()
 
 
 def encode(result: FileResult) -> str | None:

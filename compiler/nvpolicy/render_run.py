@@ -36,10 +36,13 @@ from nvpolicy.pipeline import (
     render_environment,
 )
 from nvpolicy.render import Renderer
-from nvpolicy.render_cache import CachedObject, FileResult, PendingCache, RenderCache, file_digest
 
 if TYPE_CHECKING:
+    from nvpolicy.render_cache import FileResult, PendingCache, RenderCache
     from nvpolicy.rules import CheckSettings
+
+# Render's cache folder in the project; its module is imported only when a render uses it (start-up).
+CACHE_DIR = ".nvpolicy-cache"
 
 # A chunk is at least this many policy files: smaller ones cost more in hand-over than they gain;
 # at most MAX_CHUNK, so a worker holds few objects with their marks at a time (memory at large N).
@@ -87,7 +90,7 @@ class _Environment:
     data: list[bytes] = field(default_factory=list)
     texts: list[bytes] = field(default_factory=list)
     entries: dict[int, str] = field(default_factory=dict)  # new cache entries by policy file, JSON
-    failed: bool = False  # a chunk found a problem: rendered again the ordinary way for exact errors
+    ordinary: bool = False  # rendered the ordinary way: a chunk found a problem (for exact errors), or no split
     seconds: float = 0.0
     misses: list[int] = field(default_factory=list)
 
@@ -125,7 +128,11 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
     sources = policy_sources(request.project)
     if len(sources) < MIN_CACHED_FILES:
         request = replace(request, cache_dir=None)  # reading and writing a cache costs more than it saves
-    digests = [file_digest(source.raw) for source in sources] if request.cache_dir is not None else []
+    digests: list[str] = []
+    if request.cache_dir is not None:
+        from nvpolicy.render_cache import file_digest
+
+        digests = [file_digest(source.raw) for source in sources]
     budget = Budget.from_environ(os.environ)
     # Each environment's errors, reported in the order the environments are named (as one process
     # finds them), whatever order the workers finish in.
@@ -154,10 +161,15 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
                     discard_caches([output])
                     del outputs[number]
                     break
-            plan.failed, plan.cache = True, None
+            plan.ordinary, plan.cache = True, None
             finish(plan)
 
-        if len(tasks) <= 1 or jobs <= 1 or not _can_fork():
+        if len(tasks) <= 1 and request.cache_dir is None:
+            # Work for one chunk and no cache (a small repo): the ordinary render, nothing to split.
+            for plan in plans.values():
+                plan.ordinary = True
+                finish(plan)
+        elif len(tasks) <= 1 or jobs <= 1 or not _can_fork():
             _run_serial(request, sources, plans, tasks)
             for plan in plans.values():  # in the order named: outputs and staging follow it
                 finish(plan)
@@ -197,6 +209,8 @@ def _plan(request: RenderRequest, name: str, sources: Sequence[PolicySource], di
     settings = check_settings(environment, request.apply_path)
     cache = None
     if request.cache_dir is not None:
+        from nvpolicy.render_cache import RenderCache
+
         cache = RenderCache(request.cache_dir, environment, (settings, request.output_format, budget))
     plan = _Environment(name, environment, settings, cache, [], [None] * len(sources))
     for index, source in enumerate(sources):
@@ -251,7 +265,7 @@ def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: di
             for task, outcome in zip(tasks, pool.map(_render_forked, range(len(tasks))), strict=True):
                 _take(plans, task, outcome)
             checks = {name: pool.submit(_cross_forked, name, plan.data, plan.seconds, budget)
-                      for name, plan in plans.items() if not plan.failed}
+                      for name, plan in plans.items() if not plan.ordinary}
             # Staged while the workers check: a failed check then renders that environment the ordinary
             # way (its errors, or its output staged again), and a failed render discards what was staged.
             for name, plan in plans.items():  # in the order named: outputs and staging follow it
@@ -280,7 +294,6 @@ def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plans
     """Render the chunk's files for their environments, check each object on its own and emit its text."""
     import marshal
 
-    from nvpolicy.render_cache import encode
     from nvpolicy.validate import validate_objects
 
     renderers: dict[str, Renderer] = {}
@@ -317,6 +330,8 @@ def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plans
                  for index, _, objects in files]
         entries = None
         if plans[name].cache is not None:
+            from nvpolicy.render_cache import CachedObject, FileResult, encode
+
             entries = {}
             for (index, size, objects), (_, emitted) in zip(files, texts, strict=True):
                 encoded = encode(FileResult(tuple(CachedObject(obj.data, text) for obj, (_, text)
@@ -347,7 +362,7 @@ def _take(plans: dict[str, _Environment], task: _Task, outcome: _ChunkResult) ->
     for name, result in outcome.items():
         plan = plans[name]
         if result is None:
-            plan.failed = True
+            plan.ordinary = True
             continue
         data, texts, entries, seconds = result
         plan.seconds += seconds
@@ -363,7 +378,7 @@ def _finish(request: RenderRequest, sources: Sequence[PolicySource], plan: _Envi
     """Check the environment's objects together and lay out its files; on any problem, render it the
     ordinary way for errors with their lines (the cache only ever speeds up a render that succeeds)."""
     try:
-        made = None if plan.failed else _assemble(request, sources, plan, budget, checked)
+        made = None if plan.ordinary else _assemble(request, sources, plan, budget, checked)
         if made is None:
             made = _render_exactly(request, sources, plan)
     except NvPolicyError as error:
@@ -513,9 +528,9 @@ def _render_exactly(request: RenderRequest, sources: Sequence[PolicySource],
     """The ordinary render, marks and all: raises with every problem at its place."""
     documents = [document for source in sources for document in source.documents()]
     rendered = render_environment(request.project, plan.name, request.overrides, documents,
-                                  apply_path=request.apply_path)
-    # It succeeded where the split render did not (only a render budget's clock can do that):
-    # its output stands, and nothing of this environment is cached.
+                                  apply_path=request.apply_path, environment=plan.environment)
+    # Its output stands; nothing of this environment is cached (if the split render failed and this
+    # did not, only a render budget's clock can be why).
     plan.cache = None
     return layout(rendered.objects, request.output_format), len(rendered.objects)
 

@@ -76,8 +76,14 @@ def render(
     from nvpolicy.environment import check_environment_name, environment_names
     from nvpolicy.errors import NvPolicyError
     from nvpolicy.pipeline import check_output_target, default_output, layout, render_environment, stream
-    from nvpolicy.render_cache import CACHE_DIR
-    from nvpolicy.render_run import RenderRequest, available_cores, commit_caches, discard_caches, render_outputs
+    from nvpolicy.render_run import (
+        CACHE_DIR,
+        RenderRequest,
+        available_cores,
+        commit_caches,
+        discard_caches,
+        render_outputs,
+    )
 
     project = project_dir(ctx)
     check_choice("--format", output_format, (*FORMATS, "json"))

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from nvpolicy.budget import Budget
 from nvpolicy.emit import OutputFile, dump
@@ -54,16 +53,18 @@ MIN_CACHED_FILES = 32
 CHUNKS_PER_WORKER = 4
 
 
-@dataclass(frozen=True)
-class EnvironmentOutput:
+# Plain classes, not dataclasses: this module is imported by every render, and making a dataclass
+# costs about half a millisecond of start-up each.
+
+
+class EnvironmentOutput(NamedTuple):
     name: str
     objects: int
     paths: tuple[str, ...]  # the files written, relative to the environment's folder
     cache: PendingCache | None = None  # moved in by ``commit_caches`` once all is written
 
 
-@dataclass(frozen=True)
-class RenderRequest:
+class RenderRequest(NamedTuple):
     """What every environment of one ``render`` shares."""
 
     project: Path
@@ -73,26 +74,24 @@ class RenderRequest:
     cache_dir: Path | None = None
 
 
-@dataclass
 class _Environment:
     """One environment's share of the run: its files' results, filled in by the cache and the chunks."""
 
-    name: str
-    environment: Environment
-    settings: CheckSettings
-    cache: RenderCache | None
-    keys: list[str]
-    # Per policy file: a cache key (a hit, decoded when assembled), its result, or None (not back yet).
-    results: list[FileResult | str | None]
-    # The chunks' results (``_render_chunk``), as marshal bytes: compact while the other chunks come
-    # in. The data (for the checks) and the texts with the objects' ids (for the layout) apart, so
-    # the parent of a pool never holds an environment's object trees.
-    data: list[bytes] = field(default_factory=list)
-    texts: list[bytes] = field(default_factory=list)
-    entries: dict[int, str] = field(default_factory=dict)  # new cache entries by policy file, JSON
-    ordinary: bool = False  # rendered the ordinary way: a chunk found a problem (for exact errors), or no split
-    seconds: float = 0.0
-    misses: list[int] = field(default_factory=list)
+    def __init__(self, name: str, environment: Environment, settings: CheckSettings, cache: RenderCache | None,
+                 count: int) -> None:
+        self.name, self.environment, self.settings, self.cache = name, environment, settings, cache
+        self.keys: list[str] = []  # per policy file, its cache key (with a cache)
+        # Per policy file: a cache key (a hit, decoded when assembled), its result, or None (not back yet).
+        self.results: list[FileResult | str | None] = [None] * count
+        # The chunks' results (``_render_chunk``), as marshal bytes: compact while the other chunks
+        # come in. The data (for the checks) and the texts with the objects' ids (for the layout)
+        # apart, so the parent of a pool never holds an environment's object trees.
+        self.data: list[bytes] = []
+        self.texts: list[bytes] = []
+        self.entries: dict[int, str] = {}  # new cache entries by policy file, JSON
+        self.ordinary = False  # rendered the ordinary way: a chunk found a problem (exact errors), or no split
+        self.seconds = 0.0
+        self.misses: list[int] = []
 
 
 def available_cores() -> int:
@@ -127,7 +126,7 @@ def _render_outputs(request: RenderRequest, names: Sequence[str], jobs: int,
     global _SHARED
     sources = policy_sources(request.project)
     if len(sources) < MIN_CACHED_FILES:
-        request = replace(request, cache_dir=None)  # reading and writing a cache costs more than it saves
+        request = request._replace(cache_dir=None)  # reading and writing a cache costs more than it saves
     digests: list[str] = []
     if request.cache_dir is not None:
         from nvpolicy.render_cache import file_digest
@@ -212,7 +211,7 @@ def _plan(request: RenderRequest, name: str, sources: Sequence[PolicySource], di
         from nvpolicy.render_cache import RenderCache
 
         cache = RenderCache(request.cache_dir, environment, (settings, request.output_format, budget))
-    plan = _Environment(name, environment, settings, cache, [], [None] * len(sources))
+    plan = _Environment(name, environment, settings, cache, len(sources))
     for index, source in enumerate(sources):
         if cache is None:
             plan.misses.append(index)

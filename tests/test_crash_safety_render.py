@@ -130,3 +130,28 @@ def test_random_kills_never_leave_a_partial_tree(trees: Trees, tmp_path: Path) -
     assert _render(project) == new
     assert _leftovers(project) == []
     assert outcomes <= {0, -signal.SIGKILL}, "a run failed instead of finishing or being killed"
+
+
+@pytest.mark.parametrize("stop", ["TERM", "INT"])
+def test_a_stop_between_environment_swaps_lands_after_every_swap(tmp_path: Path, stop: str) -> None:
+    """render --all replaces one tree per environment; a TERM or Ctrl-C among them waits until all are in."""
+    calm, stopped = tmp_path / "calm", tmp_path / "stopped"
+    for project in (calm, stopped):
+        for folder in ("policies", "environments"):
+            shutil.copytree(REPO / folder, project / folder)
+    assert run_nvpolicy("-C", str(stopped), "render", "--all").returncode == 0  # the old trees
+    for project in (calm, stopped):
+        _use_version(project, new=True)
+    assert run_nvpolicy("-C", str(calm), "render", "--all").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "NVPOLICY_DEBUG"}
+    env["NVPOLICY_TEST_KILL_AT"] = f"between-swaps:{stop}"
+    result = subprocess.run([str(NVPOLICY), "-C", str(stopped), "render", "--all"], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == (-signal.SIGTERM if stop == "TERM" else 130), result.stderr
+    assert "Traceback" not in result.stderr
+    environments = sorted(p.name for p in (calm / "rendered").iterdir())
+    assert len(environments) >= 2  # several swaps: the point between them was reached
+    for name in environments:
+        assert tree_bytes(stopped / "rendered" / name) == tree_bytes(calm / "rendered" / name), name
+    assert run_nvpolicy("-C", str(stopped), "render", "--all").returncode == 0
+    assert _leftovers(stopped) == []  # what the stopped run could not remove, the next one does

@@ -320,7 +320,7 @@ def fsync_path(path: Path) -> None:
 
 # Test-only fault injection: the crash-safety tests stop a run at an exact step with
 # NVPOLICY_TEST_KILL_AT=<point> (SIGKILL), <point>:TERM (SIGTERM) or <point>:INT (SIGINT, as Ctrl-C).
-# Points: file-<n>, before-swap, after-swap (render's swap), proposals-written (propose --write),
+# Points: file-<n>, before-swap, between-swaps, after-swap (render's swap), proposals-written (propose --write),
 # between-renames (every multi-file write: import, propose, environment files). Read here and nowhere else.
 _KILL_AT_VARIABLE = "NVPOLICY_TEST_KILL_AT"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from nvpolicy._fs import check_can_create, crash_point, make_directory, remove_tree
+from nvpolicy._fs import check_can_create, crash_point, make_directory, remove_tree, signals_held
 from nvpolicy._fs import fsync_path as fsync_path  # re-exported: publish syncs its renames with it
 from nvpolicy._yaml_text import make_block_text
 from nvpolicy.errors import OutputError
@@ -292,13 +292,16 @@ class StagedTrees:
         current = Path()
         try:
             crash_point("before-swap")
-            for staging, current in self._staged:
-                check_directory_target(current)  # unchanged since the first check, or we refuse
-                if os.path.lexists(current):
-                    _swap_in(staging, current)
-                else:
-                    os.rename(staging, current)
-            self._swapped = True
+            # render --all swaps one tree per environment: a stop (TERM, Ctrl-C) is held until all are in.
+            with signals_held():
+                for staging, current in self._staged:
+                    check_directory_target(current)  # unchanged since the first check, or we refuse
+                    if os.path.lexists(current):
+                        _swap_in(staging, current)
+                    else:
+                        os.rename(staging, current)
+                    crash_point("between-swaps")
+                self._swapped = True
             crash_point("after-swap")
             for parent in dict.fromkeys(target.parent for _, target in self._staged):
                 fsync_path(parent)

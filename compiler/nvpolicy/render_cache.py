@@ -33,7 +33,7 @@ from nvpolicy.errors import NvPolicyError, OutputError
 if TYPE_CHECKING:
     from hashlib import _Hash
 
-_LAYOUT = 2  # bumped when an entry's shape changes
+_LAYOUT = 3  # bumped when an entry's shape changes (3: crds entries hold ``cross_view`` data)
 _MAX_CACHE_BYTES = 1 << 31  # one environment's entries; a larger file is ignored (a cache only saves time)
 
 
@@ -46,7 +46,7 @@ def sha256(data: bytes) -> _Hash:
 
 @dataclass(frozen=True)
 class CachedObject:
-    data: dict[str, Any]
+    data: dict[str, Any]  # with a text: only what the cross-object checks read (``rules._walk.cross_view``)
     text: str | None  # the object's own file (crds layout); None when render wrote lists
 
 

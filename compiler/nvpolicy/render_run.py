@@ -293,6 +293,7 @@ def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plans
     """Render the chunk's files for their environments, check each object on its own and emit its text."""
     import marshal
 
+    from nvpolicy.rules._walk import cross_view
     from nvpolicy.validate import validate_objects
 
     renderers: dict[str, Renderer] = {}
@@ -327,20 +328,23 @@ def _render_chunk(request: RenderRequest, sources: Sequence[PolicySource], plans
             continue
         texts = [(index, [(_ident(obj.data), dump(obj.data) if emit else None) for obj in objects])
                  for index, _, objects in files]
+        # With each object's text made, the rest of the run needs of its data only what the
+        # cross-object checks read (the layout takes ids and texts); lists are laid out from the data.
+        kept = [[cross_view(obj.data) if emit else obj.data for obj in objects] for _, _, objects in files]
         entries = None
         if plans[name].cache is not None:
             from nvpolicy.render_cache import CachedObject, FileResult, encode
 
             entries = {}
-            for (index, size, objects), (_, emitted) in zip(files, texts, strict=True):
-                encoded = encode(FileResult(tuple(CachedObject(obj.data, text) for obj, (_, text)
-                                                  in zip(objects, emitted, strict=True)), size))
+            for (index, size, _), data, (_, emitted) in zip(files, kept, texts, strict=True):
+                encoded = encode(FileResult(tuple(CachedObject(item, text) for item, (_, text)
+                                                  in zip(data, emitted, strict=True)), size))
                 if encoded is not None:
                     entries[index] = encoded
         seconds = renderers[name].meter.render_seconds if name in renderers else 0.0
         try:
-            outcome[name] = (marshal.dumps([(index, size, [obj.data for obj in objects])
-                                            for index, size, objects in files]),
+            outcome[name] = (marshal.dumps([(index, size, data) for (index, size, _), data
+                                            in zip(files, kept, strict=True)]),
                              marshal.dumps(texts), entries, seconds)
         except ValueError:  # a value marshal cannot hold (none today): the ordinary render decides
             outcome[name] = None

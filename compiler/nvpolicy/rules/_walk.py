@@ -238,6 +238,39 @@ def _selectors(objects: Sequence[RenderedObject], rules_of: Callable[[RenderedOb
                 yield Selector(obj, (*path, "selector"), peer, "peer")
 
 
+def cross_view(data: dict[str, Any]) -> dict[str, Any]:
+    """An object's data cut to what the cross-object rules (``CROSS_OBJECT``) read through this module.
+
+    Its id (kind, metadata's name and namespace), the selectors (a rule's target with its policy
+    mode, each ingress/egress entry's name and peer, a group definition's) whole, every list
+    index kept: the rules find the same selectors at the same paths, so the same findings. Render
+    runs those rules over every object of an environment at once; the view keeps that at a few
+    hundred bytes per object. A rule that starts reading another field must be added here
+    (``tests/test_render_cross_view.py`` compares the findings both ways).
+    """
+    view: dict[str, Any] = {key: data[key] for key in ("kind", "metadata", "spec") if key in data}
+    metadata = view.get("metadata")
+    if isinstance(metadata, dict):
+        view["metadata"] = {key: metadata[key] for key in ("name", "namespace") if key in metadata}
+    body = view.get("spec")
+    if not isinstance(body, dict):
+        return view
+    cut: dict[str, Any] = {}
+    target = body.get("target")
+    if "target" in body:
+        cut["target"] = {key: target[key] for key in ("selector", "policymode") if key in target} \
+            if isinstance(target, dict) else target
+    for name in ("ingress", "egress"):
+        rules = body.get(name)
+        if name in body:
+            cut[name] = [{key: rule[key] for key in ("name", "selector") if key in rule}
+                         if isinstance(rule, dict) else rule for rule in rules] if isinstance(rules, list) else rules
+    if "selector" in body:
+        cut["selector"] = body["selector"]
+    view["spec"] = cut
+    return view
+
+
 def process_binary(rule: dict[str, Any]) -> str:
     """The executable a process rule names: its name, else the last part of its cleaned path (nv.processes)."""
     return executable(text(rule, "name"), text(rule, "path"))

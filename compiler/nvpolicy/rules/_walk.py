@@ -102,7 +102,10 @@ class Selector:
 
     def criteria_set(self) -> frozenset[tuple[str, str, str]]:
         if self._set is None:
-            self._set = frozenset([(str(key), str(op), str(value)) for _, key, op, value in self.fields()])
+            # Straight from the data, as ``fields`` reads it: most selectors are only ever compared.
+            value = self.data.get("criteria")
+            self._set = frozenset([(str(c.get("key")), str(c.get("op")), str(c.get("value")))
+                                   for c in value if isinstance(c, dict)]) if isinstance(value, list) else frozenset()
         return self._set
 
 

@@ -45,8 +45,10 @@ def check(objects: Sequence[RenderedObject], context: RuleContext) -> Iterator[H
     in_object: dict[tuple[int, str], Selector] = {}
     rest = context.settings.apply_path == "rest"
     for selector in selectors(objects, context):
+        if selector.referral or not selector.name or selector.group_class not in _COMPARED:
+            continue
         criteria = selector.criteria_set()
-        if selector.referral or not criteria or not selector.name or selector.group_class not in _COMPARED:
+        if not criteria:
             continue
         same_cr = in_object.setdefault((id(selector.obj), selector.name), selector)
         if same_cr is not selector:

@@ -8,6 +8,7 @@ unchanged output files untouched on disk; a failed render leaves everything as i
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import subprocess
@@ -141,13 +142,16 @@ def test_a_failed_render_leaves_every_earlier_output_and_cache_as_it_was(project
 
 
 def _tamper(cache: Path, old: str, new: str, header: tuple[str, str] | None = None) -> None:
+    """Rewrite a value inside the cache files' entries (marshal keeps a string's bytes as they are;
+    ``new`` is as long as ``old``), and in the header line if asked."""
+    assert len(old) == len(new)
     for path in cache.iterdir():
-        text = path.read_text(encoding="ascii")
+        data = path.read_bytes()
         if header is not None:
-            assert header[0] in text
-            text = text.replace(*header, 1)
-        assert old in text
-        path.write_text(text.replace(old, new), encoding="ascii")
+            assert header[0].encode() in data
+            data = data.replace(header[0].encode(), header[1].encode(), 1)
+        assert old.encode() in data
+        path.write_bytes(data.replace(old.encode(), new.encode()))
 
 
 def test_second_render_reuses_the_cache_and_a_cache_of_another_version_is_ignored(project: Path) -> None:
@@ -202,6 +206,16 @@ def test_a_corrupt_cache_or_a_linked_cache_folder_is_ignored_never_followed(proj
     for path in (project / CACHE).iterdir():  # a line cut short, a line of garbage, bytes that are not ASCII
         text = path.read_bytes()
         path.write_bytes(text[: len(text) // 2] + b"\nnot a key {[\n\xff\xfe")
+    _render(project)
+    assert tree_bytes(project / "rendered") == fresh
+    # A well-formed file whose entries are not: each entry cut short, or of another shape.
+    for number, path in enumerate(sorted((project / CACHE).iterdir())):
+        header, _, body = path.read_bytes().partition(b"\n")
+        entries = marshal.loads(body)
+        assert entries and all(isinstance(entry, bytes) for entry in entries.values())
+        spoilt = {key: entry[: len(entry) // 2] if number % 2 else marshal.dumps({"not": "an entry"})
+                  for key, entry in entries.items()}
+        path.write_bytes(header + b"\n" + marshal.dumps(spoilt))
     _render(project)
     assert tree_bytes(project / "rendered") == fresh
     # A cache folder that is a link: refused, nothing read or written through it.

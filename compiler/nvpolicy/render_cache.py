@@ -7,18 +7,22 @@ federation role), the layout (``--format``), the placeholder budgets (``NVPOLICY
 file's path and its bytes. It holds the rendered objects (data and emitted text) of a file whose
 objects all passed the schema and the per-object import checks, and what its placeholders built
 (charged to the render's budget on a hit). Cross-object checks are never cached: render runs them
-over every object, cached or not. One file per environment (a line per entry), moved in atomically
-once every environment rendered and was written, holds the entries that render used (older ones
-drop out). The folder is safe to delete; a file of another version, or one that does not parse, is
-ignored.
+over every object, cached or not. One file per environment, moved in atomically once every
+environment rendered and was written, holds the entries that render used (older ones drop out): a
+JSON header line, then a ``marshal`` mapping of key to entry, each entry ``marshal`` bytes of plain
+data (lists, dicts, strings, numbers), decoded only when used (about half the time of JSON). The
+folder is safe to delete; a file of another version (nvpolicy's or marshal's), or one that does not
+parse or has another shape, is ignored.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -33,7 +37,7 @@ from nvpolicy.errors import NvPolicyError, OutputError
 if TYPE_CHECKING:
     from hashlib import _Hash
 
-_LAYOUT = 3  # bumped when an entry's shape changes (3: crds entries hold ``cross_view`` data)
+_LAYOUT = 3  # bumped when an entry's shape changes (3: marshal; crds entries hold ``cross_view`` data)
 _MAX_CACHE_BYTES = 1 << 31  # one environment's entries; a larger file is ignored (a cache only saves time)
 
 
@@ -84,9 +88,9 @@ class RenderCache:
                             [repr(setting) for setting in settings]], sort_keys=True, default=repr)
         self.scope = sha256(scope.encode()).hexdigest()
         # The file name is a hash: an environment name never becomes a path.
-        self.path = directory / f"render-{sha256(environment.name.encode()).hexdigest()[:24]}.lines"
+        self.path = directory / f"render-{sha256(environment.name.encode()).hexdigest()[:24]}.bin"
         self.old = self._load()
-        self.new: dict[str, str] = {}  # key -> the entry, JSON-encoded
+        self.new: dict[str, bytes] = {}  # key -> the entry, encoded (``encode``)
         self.hits = 0
 
     def key(self, display: str, digest_of_bytes: str) -> str:
@@ -101,8 +105,8 @@ class RenderCache:
         if encoded is None:
             return None
         try:
-            entry = json.loads(encoded)
-        except ValueError:
+            entry = marshal.loads(encoded)
+        except (ValueError, EOFError, TypeError):
             return None
         if not (isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int and isinstance(entry[1], list)):
             return None
@@ -116,44 +120,49 @@ class RenderCache:
         self.new[key] = encoded  # kept as read: no encoding again
         return FileResult(tuple(objects), entry[0])
 
-    def put(self, key: str, encoded: str) -> None:
+    def put(self, key: str, encoded: bytes) -> None:
         """Keep an entry made by ``encode`` (a worker encodes it: the parent never holds its objects)."""
         self.new[key] = encoded
 
     def save(self) -> PendingCache | None:
         """Write the entries used by this render beside the cache file; ``commit`` moves them in.
 
-        The file is a header line, then one ``<key> <entry as JSON>`` line per entry: a render parses
-        only the entries it uses. Nothing is written when the entries did not change; a cache that
-        cannot be written is skipped (it only saves time).
+        The file is a header line, then the entries by key (``marshal``), each still encoded: a render
+        decodes only the entries it uses. Nothing is written when the entries did not change; a cache
+        that cannot be written is skipped (it only saves time).
         """
         if self.new.keys() == self.old.keys():
             return None
-        lines = [self._header(), *(f"{key} {entry}" for key, entry in sorted(self.new.items()))]
+        body = marshal.dumps(dict(sorted(self.new.items())))
         try:
             created = _check_folder(self.directory, create=True)
             written = create_exclusive(self.directory, temporary_name(self.path.name),
-                                       ("\n".join(lines) + "\n").encode("ascii"))
+                                       self._header().encode("ascii") + b"\n" + body)
         except (OSError, NvPolicyError):
             return None
         return PendingCache(written, self.path, created)
 
     def _header(self) -> str:
-        return json.dumps({"nvpolicy": __version__, "layout": _LAYOUT}, sort_keys=True)
+        # marshal's format may change with Python: its version is part of the header.
+        return json.dumps({"nvpolicy": __version__, "layout": _LAYOUT, "marshal": marshal.version,
+                           "python": "%d.%d" % sys.version_info[:2]}, sort_keys=True)
 
-    def _load(self) -> dict[str, str]:
+    def _load(self) -> dict[str, bytes]:
         try:
             _check_folder(self.directory, create=False)
-            text = read_bytes(self.path, follow_symlinks=False, limit=_MAX_CACHE_BYTES).decode("ascii")
-        except (OSError, NvPolicyError, UnicodeDecodeError):
+            data = read_bytes(self.path, follow_symlinks=False, limit=_MAX_CACHE_BYTES)
+        except (OSError, NvPolicyError):
             return {}
-        header, _, body = text.partition("\n")
-        if header != self._header():
+        header, _, body = data.partition(b"\n")
+        if header != self._header().encode("ascii"):
             return {}  # never trusted across versions
-        entries = {}
-        for line in body.splitlines():
-            key, _, encoded = line.partition(" ")
-            entries[key] = encoded
+        try:
+            entries = marshal.loads(body)
+        except (ValueError, EOFError, TypeError):
+            return {}  # cut short or not ours: rendered afresh
+        if type(entries) is not dict or not all(type(key) is str and type(entry) is bytes
+                                                for key, entry in entries.items()):
+            return {}
         return entries
 
 
@@ -203,13 +212,14 @@ def file_digest(raw: bytes) -> str:
     return sha256(raw).hexdigest()
 
 
-def encode(result: FileResult) -> str | None:
-    """A file's result as a cache entry (one line of JSON), or None when JSON cannot hold it exactly."""
+def encode(result: FileResult) -> bytes | None:
+    """A file's result as a cache entry, or None when marshal cannot hold it.
+
+    marshal keeps plain data exactly (types, keys, floats); it refuses anything else (a subclass,
+    an object of another type), and that file is then rendered every time.
+    """
     entry = [result.size, [[obj.data, obj.text] for obj in result.objects]]
     try:
-        encoded = json.dumps(entry, separators=(",", ":"))  # ASCII only: one line per entry
-    except (TypeError, ValueError):
-        return None  # a value JSON cannot hold: this file is rendered every time
-    if json.loads(encoded) != entry:
-        return None  # JSON would change it (a non-string key, NaN): not cached
-    return encoded
+        return marshal.dumps(entry)
+    except ValueError:
+        return None

@@ -88,7 +88,7 @@ class _Environment:
         # apart, so the parent of a pool never holds an environment's object trees.
         self.data: list[bytes] = []
         self.texts: list[bytes] = []
-        self.entries: dict[int, str] = {}  # new cache entries by policy file, JSON
+        self.entries: dict[int, bytes] = {}  # new cache entries by policy file, encoded
         self.ordinary = False  # rendered the ordinary way: a chunk found a problem (exact errors), or no split
         self.seconds = 0.0
         self.misses: list[int] = []
@@ -279,7 +279,7 @@ def _run_pool(request: RenderRequest, sources: Sequence[PolicySource], plans: di
 
 # Per environment: (data, texts, new cache entries or None, placeholder seconds), or None when
 # something failed (the ordinary render then finds the errors).
-_ChunkResult = dict[str, tuple[bytes, bytes, dict[int, str] | None, float] | None]
+_ChunkResult = dict[str, tuple[bytes, bytes, dict[int, bytes] | None, float] | None]
 
 
 def _render_forked(number: int) -> _ChunkResult:

@@ -225,10 +225,12 @@ def _layout(objects: Sequence[RenderedObject], output_format: str, texts: Mappin
     if output_format == "list":
         return _list_layout(objects)
     files: dict[str, OutputFile] = {}
-    for obj in sorted(objects, key=lambda o: o.id):
-        path = object_path(obj.id)
+    ids = {id(obj): obj.id for obj in objects}  # each object's id made once (sorting, then its path)
+    for obj in sorted(objects, key=lambda o: ids[id(o)]):
+        object_id = ids[id(obj)]
+        path = object_path(object_id)
         if path in files:
-            raise SchemaError(f"{obj.id} would be written to {path}, like another object",
+            raise SchemaError(f"{object_id} would be written to {path}, like another object",
                               location=obj.locate(("metadata", "name")), hint="give the objects distinct names")
         text = texts.get(id(obj))
         files[path] = OutputFile(path, dump(obj.data) if text is None else text)

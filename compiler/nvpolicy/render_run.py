@@ -472,9 +472,10 @@ def _decode(sources: Sequence[PolicySource], plan: _Environment, budget: Budget,
         else:
             items = data[index][1]
             pairs = list(zip(items, emitted.get(index) or [None] * len(items), strict=True))
+        marks = Marks(source.display)  # frozen: one for the file's objects
         for number, (item, text) in enumerate(pairs):
             # No marks: were a check to fail, the ordinary render reports it with its lines.
-            obj = RenderedObject(item, SourceDocument(None, Marks(source.display), number))
+            obj = RenderedObject(item, SourceDocument(None, marks, number))
             objects.append(obj)
             if text is not None:
                 by_object[id(obj)] = text
@@ -500,11 +501,12 @@ def _decode_texts(sources: Sequence[PolicySource],
     for index, source in enumerate(sources):
         hit = hits.get(index)
         items = [(_ident(obj.data), obj.text) for obj in hit.objects] if hit is not None else emitted[index]
+        marks = Marks(source.display)  # frozen: one for the file's objects
         for number, ((kind, namespace, name), text) in enumerate(items):
             if text is None:
                 return None
             shell = {"kind": kind, "metadata": {"namespace": namespace, "name": name}}
-            obj = RenderedObject(shell, SourceDocument(None, Marks(source.display), number))
+            obj = RenderedObject(shell, SourceDocument(None, marks, number))
             objects.append(obj)
             by_object[id(obj)] = text
     return objects, by_object

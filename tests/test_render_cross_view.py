@@ -1,9 +1,10 @@
 """render runs the cross-object checks on ``rules._walk.cross_view`` of each object, not its whole data:
 the findings must be the same, rule for rule, message, path, hint and location alike.
 
-Compared on the cross-object rules' PASS/FAIL examples, the validate corpus (file by file and all at once, where files collide), on the bench's
-generated repo rendered for every environment, and on random objects built from a few names and
-criteria (so targets, peers and definitions meet), each with fields the view drops.
+Compared on the cross-object rules' PASS/FAIL examples, on the validate corpus (file by file and
+all at once, where files collide), on the bench's generated repo rendered for every environment,
+and on random objects built from a few names and criteria (so targets, peers and definitions
+meet), each with fields the view drops.
 """
 
 from __future__ import annotations

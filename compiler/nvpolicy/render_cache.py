@@ -145,7 +145,7 @@ class RenderCache:
     def _header(self) -> str:
         # marshal's format may change with Python: its version is part of the header.
         return json.dumps({"nvpolicy": __version__, "layout": _LAYOUT, "marshal": marshal.version,
-                           "python": "%d.%d" % sys.version_info[:2]}, sort_keys=True)
+                           "python": f"{sys.version_info[0]}.{sys.version_info[1]}"}, sort_keys=True)
 
     def _load(self) -> dict[str, bytes]:
         try:

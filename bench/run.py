@@ -357,7 +357,9 @@ def rss_figures(workdir: Path, big_n: int, log: Callable[[str], None]) -> dict[s
     """Memory per service: (peak RSS of ``render --all --no-cache`` at N minus at N = 100) / N, in KiB.
 
     The default command (``--jobs`` = the cores available), so the peak is the largest of the
-    parent and its workers. The small repo's peak is the fixed part (interpreter, libraries).
+    parent and its workers; ``--jobs 1`` (one process holding it all) is not what this measures
+    and peaks higher (docs/benchmarks.md). The small repo's peak is the fixed part (interpreter,
+    libraries).
     """
     small_n = min(RSS_SMALL_N, max(1, big_n // 2))
     peaks = {}

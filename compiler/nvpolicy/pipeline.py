@@ -90,9 +90,20 @@ class PolicySource:
             self._parsed = self.parse()
         return self._parsed
 
-    def parse(self) -> list[SourceDocument]:
-        """The documents, parsed now and not kept (render's workers hold one chunk of files at a time)."""
-        loaded = load_text(decode(self.raw, self.display), self.display)
+    def parse(self, *, marks_later: bool = False) -> list[SourceDocument]:
+        """The documents, parsed now and not kept (render's workers hold one chunk of files at a time).
+
+        ``marks_later``: read marks-free, the marks made by the full loader from the same text only
+        when something asks where a value is (``inputs.load_marks_on_demand``; the same data, and
+        every error and location the same as the full loader's).
+        """
+        text = decode(self.raw, self.display)
+        if marks_later:
+            from nvpolicy.inputs import load_marks_on_demand
+
+            loaded = load_marks_on_demand(text, self.display)
+        else:
+            loaded = load_text(text, self.display)
         if not loaded:
             raise SourceError("holds no YAML document", location=Location(self.display),
                               hint="delete the empty file or add a NeuVector custom resource")
@@ -120,6 +131,24 @@ def policy_sources(project: Path) -> list[PolicySource]:
         sources.append(PolicySource(display, read_bytes(path, display, follow_symlinks=False,
                                                         limit=MAX_SOURCE_BYTES)))
     return sources
+
+
+def checked_renders(project: Path, names: Sequence[str], overrides: Iterable[str] = ()) -> Iterator[Rendered]:
+    """Each named environment rendered and checked as ``render --all --jobs 1 --no-cache`` does, for a
+    command that reads the objects instead of writing them (``test``); nothing is emitted or written.
+
+    Every policy file is parsed once for all the environments, and every check runs (those of one
+    object and those across objects; the same errors as ``render``). The files are read marks-free
+    and a document's marks are made only when asked (an error, a location in a report): a run that
+    asks none reads each file once, with libyaml's events. Environments are yielded in the order
+    named, one at a time, so the first that fails raises before the next is rendered. Callers run
+    this inside ``bulk()`` (the objects are acyclic and freed by reference counting).
+    """
+    sources = policy_sources(project)
+    with _bulk():
+        documents = [document for source in sources for document in source.parse(marks_later=True)]
+    for name in names:
+        yield render_environment(project, name, overrides, documents)
 
 
 def render_environment(

@@ -67,18 +67,18 @@ def test(
 
 
 def _outcomes(project: Path, names: list[str], overrides: list[str]) -> list[Outcome]:
+    from nvpolicy.flowmodel.decide import Model
     from nvpolicy.flowmodel.expect import load_expectations, run
-    from nvpolicy.flowmodel.load import environment_model
-    from nvpolicy.pipeline import load_policies
+    from nvpolicy.flowmodel.policy import build_policy
+    from nvpolicy.pipeline import checked_renders
 
     expectations = load_expectations(project)
     if not expectations:
         # A repo without expectations yet is not broken: CI and the pre-commit hook must pass it.
         typer.echo("note: no expectations in expect/*.yaml; nothing to test (add e.g. expect/app.yaml with "
                    "- {from: {service: orders}, to: {peer: db}, port: tcp/5432, expect: allow})", err=True)
-    documents = load_policies(project)  # once for every environment
     outcomes: list[Outcome] = []
-    for name in names:
-        loaded = environment_model(project, name, overrides, documents=documents)
-        outcomes += run(loaded.model, loaded.rendered.environment, expectations)
+    # Render's path without the writes: each policy file parsed once for every environment, every check.
+    for rendered in checked_renders(project, names, overrides):
+        outcomes += run(Model(build_policy(rendered.objects)), rendered.environment, expectations)
     return outcomes

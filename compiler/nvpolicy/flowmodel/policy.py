@@ -63,11 +63,17 @@ class Rule:
     priority: int
     object_id: ObjectId
     path: tuple[str | int, ...]
-    location: Location
+    origin: RenderedObject = field(compare=False, repr=False)  # the object it was compiled from
     sunk: bool = False  # a host-related deny moved to the bottom (§1.5)
 
     def ref(self) -> str:
         return f"{self.object_id} {self.name}"
+
+    @cached_property
+    def location(self) -> Location:
+        # Made when a report asks (a failure, JSON, --verbose): ``nvpolicy test`` reads the policies with
+        # their marks made only then (pipeline.checked_renders), and a passing run asks for none.
+        return self.origin.locate(self.path)
 
     @cached_property
     def port_facts(self) -> PortFacts | None:
@@ -88,8 +94,13 @@ class ProcessEntry:
     name: str
     path: str
     action: str
-    location: Location
+    origin: RenderedObject = field(compare=False, repr=False)
+    index: int  # in the object's spec.process
     group: str
+
+    @cached_property
+    def location(self) -> Location:
+        return self.origin.locate(("spec", "process", self.index))  # when asked, as a rule's location
 
     @property
     def bucket(self) -> int:
@@ -225,8 +236,8 @@ def build_policy(objects: Sequence[RenderedObject]) -> Policy:
         for index, entry in enumerate(_list(spec.get("process"))):
             path_value = str(entry.get("path") or "")
             name = str(entry.get("name") or path_value.rsplit("/", 1)[-1])
-            entries.append((target, ProcessEntry(name, path_value, str(entry.get("action", "")),
-                                                 obj.locate(("spec", "process", index)), target.name)))
+            entries.append((target, ProcessEntry(name, path_value, str(entry.get("action", "")), obj, index,
+                                                 target.name)))
     ordered = [rule for _, _, rule in sorted(raw, key=lambda r: (-r[1], r[0]))]
     rules, shortcut, dropped = _adjust(ordered)
     profiles = {
@@ -293,7 +304,7 @@ def _rule(obj: RenderedObject, object_id: ObjectId, priority: int, entry: Mappin
         ports=_ports(ports_value) if isinstance(ports_value, (str, int, type(None))) else None,
         applications=applications,
         apps=_apps(applications) if isinstance(apps_value, list) else parse_apps(apps_value),
-        priority=priority, object_id=object_id, path=path, location=obj.locate(path),
+        priority=priority, object_id=object_id, path=path, origin=obj,
     )
 
 

@@ -81,4 +81,5 @@ def _outcomes(project: Path, names: list[str], overrides: list[str]) -> list[Out
     # Render's path without the writes: each policy file parsed once for every environment, every check.
     for rendered in checked_renders(project, names, overrides):
         outcomes += run(Model(build_policy(rendered.objects)), rendered.environment, expectations)
+        del rendered  # one environment's objects in memory at a time: freed before the next is rendered
     return outcomes

@@ -14,7 +14,7 @@ from typing import Any
 
 from nvpolicy.diff.sets import AppSet, PortSet, parse_apps, parse_ports
 from nvpolicy.flowmodel.endpoints import CONTAINERS, NODES, Endpoint, Membership, group_kind, membership
-from nvpolicy.model import Location, ObjectId, RenderedObject
+from nvpolicy.model import Location, ObjectId, RenderedObject, SourceDocument
 
 RULE_KINDS = frozenset({"NvSecurityRule", "NvClusterSecurityRule"})
 MODE_RANK = {"Discover": 1, "Monitor": 2, "Protect": 3}
@@ -63,7 +63,8 @@ class Rule:
     priority: int
     object_id: ObjectId
     path: tuple[str | int, ...]
-    origin: RenderedObject = field(compare=False, repr=False)  # the object it was compiled from
+    # The source document of the object it was compiled from (not the object: its data need not live on).
+    origin: SourceDocument = field(compare=False, repr=False)
     sunk: bool = False  # a host-related deny moved to the bottom (§1.5)
 
     def ref(self) -> str:
@@ -94,7 +95,7 @@ class ProcessEntry:
     name: str
     path: str
     action: str
-    origin: RenderedObject = field(compare=False, repr=False)
+    origin: SourceDocument = field(compare=False, repr=False)
     index: int  # in the object's spec.process
     group: str
 
@@ -236,7 +237,7 @@ def build_policy(objects: Sequence[RenderedObject]) -> Policy:
         for index, entry in enumerate(_list(spec.get("process"))):
             path_value = str(entry.get("path") or "")
             name = str(entry.get("name") or path_value.rsplit("/", 1)[-1])
-            entries.append((target, ProcessEntry(name, path_value, str(entry.get("action", "")), obj, index,
+            entries.append((target, ProcessEntry(name, path_value, str(entry.get("action", "")), obj.source, index,
                                                  target.name)))
     ordered = [rule for _, _, rule in sorted(raw, key=lambda r: (-r[1], r[0]))]
     rules, shortcut, dropped = _adjust(ordered)
@@ -304,7 +305,7 @@ def _rule(obj: RenderedObject, object_id: ObjectId, priority: int, entry: Mappin
         ports=_ports(ports_value) if isinstance(ports_value, (str, int, type(None))) else None,
         applications=applications,
         apps=_apps(applications) if isinstance(apps_value, list) else parse_apps(apps_value),
-        priority=priority, object_id=object_id, path=path, origin=obj,
+        priority=priority, object_id=object_id, path=path, origin=obj.source,
     )
 
 

@@ -104,8 +104,12 @@ def _documents(loader: Any) -> list[tuple[int, Any]]:
                 key = key_event.value
                 if key_event.implicit[0]:
                     read = plain.get(key, plain)
-                    if not isinstance(_resolve_plain(loader, key) if read is plain else read, str):
+                    read = _resolve_plain(loader, key) if read is plain else read
+                    if not isinstance(read, str):
                         raise _Decline  # a key read as a number, a bool, null or a merge key
+                    # The one string object of this text (``_plain`` holds it): every mapping shares
+                    # its keys, and their hashes are computed once, not once per document.
+                    key = read
                 if key in mapping:
                     raise _Decline
                 mapping[key] = value(get(), depth + 1)

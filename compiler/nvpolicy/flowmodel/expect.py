@@ -73,7 +73,7 @@ class Expectation:
         return f"{_describe(self.data['from'])} → {_describe(self.data['to'])} {self.data['port']}{app}"
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen, as Decision: one per outcome; nothing changes or hashes it
 class Outcome:
     expectation: Expectation
     env: str
@@ -81,7 +81,7 @@ class Outcome:
     passed: bool = field(init=False)  # asked by the report, the summary and the exit code
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "passed", self.decision.verdict == self.expectation.expected)
+        self.passed = self.decision.verdict == self.expectation.expected
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -173,6 +173,22 @@ def test_second_render_reuses_the_cache_and_a_cache_of_another_version_is_ignore
     assert tree_bytes(project / "rendered") == fresh
 
 
+def test_publish_never_reads_the_render_cache(project: Path, tmp_path: Path) -> None:
+    """What is published (and gated) is rendered afresh: a tampered cache shows in render, never in publish."""
+    from tests.publish_helpers import init_repo, publish
+
+    _render(project)
+    _tamper(project / CACHE, "tcp/9090", "tcp/9091")
+    _render(project)
+    assert b"tcp/9091" in b"".join(tree_bytes(project / "rendered").values())  # render does use it
+    init_repo(project, {".gitignore": "rendered/\n.nvpolicy-cache/\n"})
+    deploy = init_repo(tmp_path / "deploy", {"README.md": "deploy\n"})
+    result = publish(project, deploy, "--no-gate", "--reason", "cache test", env="prod")
+    assert result.returncode == 0, result.stderr
+    published = b"".join(path.read_bytes() for path in sorted(deploy.rglob("*.yaml")) if ".git" not in path.parts)
+    assert b"tcp/9090" in published and b"tcp/9091" not in published
+
+
 @pytest.mark.parametrize(("change", "args"), [
     ("environment file", ()),
     ("--set", ("--set", "vars.http_port=8181")),

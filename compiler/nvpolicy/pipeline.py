@@ -44,7 +44,7 @@ class Rendered:
 
 
 @contextmanager
-def _bulk() -> Iterator[None]:
+def bulk() -> Iterator[None]:
     """Pause the cyclic garbage collector while a stage builds large trees that all survive.
 
     Sources, marks and rendered objects are acyclic and live until the end; the collector
@@ -60,12 +60,9 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
-bulk = _bulk  # the same pause for the stages after the pipeline (the flow model over a whole repo)
-
-
 def load_policies(project: Path) -> list[SourceDocument]:
     """Every document of every ``policies/**/*.yaml``, in path order."""
-    with _bulk():
+    with bulk():
         return _load_policies(project)
 
 
@@ -145,7 +142,7 @@ def checked_renders(project: Path, names: Sequence[str], overrides: Iterable[str
     this inside ``bulk()`` (the objects are acyclic and freed by reference counting).
     """
     sources = policy_sources(project)
-    with _bulk():
+    with bulk():
         documents = [document for source in sources for document in source.parse(marks_later=True)]
     for name in names:
         yield render_environment(project, name, overrides, documents)
@@ -167,7 +164,7 @@ def render_environment(
     ``apply_path`` is how the output reaches NeuVector: ``crd`` (kubectl, GitOps) or ``rest``
     (``render --format list``, ``push``): the checks follow that path's differences.
     """
-    with _bulk():
+    with bulk():
         return _render_environment(project, env_name, overrides, documents, check, apply_path, environment)
 
 
@@ -197,7 +194,7 @@ def _render_environment(
             continue
         if rendered is not None:
             objects.append(rendered)
-    _raise_all(errors)
+    raise_all(errors)
     if check:
         check_objects(objects, check_settings(environment, apply_path))
     return Rendered(environment, tuple(objects))
@@ -224,7 +221,7 @@ def check_objects(objects: Sequence[RenderedObject], settings: CheckSettings | N
     findings = [finding for finding in validate_objects(objects, settings or CheckSettings(ours=True),
                                                         prechecked=prechecked)
                 if finding.level == "error"]
-    _raise_all(
+    raise_all(
         [
             SchemaError(f"{finding.message} [{finding.object_id}]", location=finding.location, path=finding.path,
                         hint=finding.hint)
@@ -233,7 +230,7 @@ def check_objects(objects: Sequence[RenderedObject], settings: CheckSettings | N
     )
 
 
-def _raise_all(errors: list[NvPolicyError]) -> None:
+def raise_all(errors: list[NvPolicyError]) -> None:
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -246,7 +243,7 @@ def layout(objects: Sequence[RenderedObject], output_format: str = "crds",
 
     ``texts`` maps ``id(obj)`` to the object's text already emitted (by a worker, or render's cache).
     """
-    with _bulk():
+    with bulk():
         return _layout(objects, output_format, texts or {})
 
 
@@ -292,7 +289,7 @@ def _list_documents(objects: Sequence[RenderedObject]) -> list[tuple[str, list[d
 def stream(objects: Sequence[RenderedObject], output_format: str = "crds") -> str:
     """The layout's documents as one multi-document YAML text (``render --out -``, ``kubectl apply -f -``):
     the objects in the order their files sort, kustomization.yaml left out (it only lists the files)."""
-    with _bulk():
+    with bulk():
         if output_format == "list":
             return dump_all([document for _, documents in _list_documents(objects) for document in documents])
         return dump_all([obj.data for obj in sorted(objects, key=lambda o: o.id)])

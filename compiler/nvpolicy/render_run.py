@@ -26,12 +26,12 @@ from nvpolicy.model import Marks, ObjectId, RenderedObject, SourceDocument
 from nvpolicy.pipeline import (
     MAX_REPORTED_ERRORS,
     PolicySource,
-    _bulk,
-    _raise_all,
+    bulk,
     check_objects,
     check_settings,
     layout,
     policy_sources,
+    raise_all,
     render_environment,
 )
 from nvpolicy.render import Renderer
@@ -116,8 +116,8 @@ def render_outputs(request: RenderRequest, names: Sequence[str], *, jobs: int = 
     files are left pending (``commit_caches`` / ``discard_caches``).
     """
     # The whole run without the cyclic collector: what it builds (sources, cache entries, objects)
-    # is acyclic and freed by reference counting (``pipeline._bulk``).
-    with _bulk():
+    # is acyclic and freed by reference counting (``pipeline.bulk``).
+    with bulk():
         return _render_outputs(request, names, jobs, on_ready)
 
 
@@ -198,7 +198,7 @@ def _raise_in_order(found: list[NvPolicyError]) -> None:
         omitted += error.omitted if isinstance(error, ErrorGroup) else 0
     if omitted:
         raise ErrorGroup(list(errors.values())[:MAX_REPORTED_ERRORS], omitted=omitted)
-    _raise_all(list(errors.values()))
+    raise_all(list(errors.values()))
 
 
 def _plan(request: RenderRequest, name: str, sources: Sequence[PolicySource], digests: Sequence[str],
